@@ -1,0 +1,165 @@
+"""Settings: the only place environment variables (and .env) are read."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pytz
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from utils.hours import HoursFormatError, WeeklyHours, parse_weekly
+
+TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+DEFAULT_API_URL = "https://api.telegram.org"
+
+
+def _split_ints(value: object) -> object:
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        try:
+            return [int(p) for p in parts]
+        except ValueError:
+            raise ValueError("must be comma-separated integers, e.g. 12345,67890") from None
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Telegram
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = DEFAULT_API_URL
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    admin_chat_id: int | None = None
+
+    # Storage and locale
+    database_url: str = "sqlite:///data/bot.db"
+    timezone: str = "Europe/Moscow"
+    default_language: Literal["ru", "en"] = "ru"
+
+    # Booking rules
+    working_hours: str = "mon-fri 10:00-14:00,15:00-19:00; sat 11:00-16:00"
+    slot_step_minutes: int = Field(30, ge=5, le=240)
+    booking_horizon_days: int = Field(30, ge=1, le=366)
+    min_lead_minutes: int = Field(60, ge=0, le=7 * 24 * 60)
+    max_active_bookings_per_user: int = Field(3, ge=1, le=100)
+    cancel_cutoff_minutes: int = Field(120, ge=0, le=30 * 24 * 60)
+    reminder_offsets: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [1440, 120])
+
+    # Database resilience
+    db_max_retries: int = Field(3, ge=0, le=20)
+    db_retry_delay: float = Field(0.5, ge=0, le=60)
+    db_retry_backoff: float = Field(2.0, ge=1, le=10)
+    db_busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
+
+    # Operations
+    sentry_dsn: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_file: str | None = None
+
+    @field_validator("admin_ids", "reminder_offsets", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split_ints(value)
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _positive_offsets(cls, value: list[int]) -> list[int]:
+        if any(v <= 0 for v in value):
+            raise ValueError("offsets are minutes before the start and must be positive")
+        return sorted(set(value), reverse=True)
+
+    @field_validator("bot_token", "sentry_dsn", "log_file", "admin_chat_id", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # An empty line in .env means "not set", not "set to the empty string".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TOKEN_RE.match(value.get_secret_value().strip()):
+            raise ValueError("does not look like a bot token from @BotFather (123456:ABC-...)")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL, e.g. https://api.telegram.org")
+        return value.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value not in pytz.all_timezones_set:
+            raise ValueError(f"unknown time zone '{value}' (use an IANA name like Europe/Moscow)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlite_url(cls, value: str) -> str:
+        if not value.startswith("sqlite:///") or len(value) == len("sqlite:///"):
+            raise ValueError("only sqlite:///relative/path.db or sqlite:////absolute/path.db")
+        return value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours_shape(cls, value: str) -> str:
+        try:
+            parse_weekly(value)
+        except HoursFormatError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def weekly_hours(self) -> WeeklyHours:
+        return parse_weekly(self.working_hours)
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    def require_bot_token(self) -> str:
+        if self.bot_token is None:
+            raise SettingsError(
+                "BOT_TOKEN is not set: put the token from @BotFather in the environment or .env"
+            )
+        return self.bot_token.get_secret_value().strip()
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is one line meant for the operator."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        name = ".".join(str(p) for p in error["loc"]).upper() or "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning validation errors into one SettingsError line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(f"Bad configuration: {describe_validation_error(exc)}") from None
+
+
+def load_settings_or_exit(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,79 @@
+"""Retry of whole transactions when SQLite says another process holds the write lock.
+
+busy_timeout already makes SQLite wait inside one attempt; this layer covers what is left
+(a lock held longer than the timeout, SQLITE_BUSY returned without waiting) by re-running the
+whole unit of work with exponential backoff. Units of work are functions of the database state
+and their arguments, so running one again is safe: the failed attempt was rolled back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
+class DatabaseBusyError(RuntimeError):
+    """The database stayed locked through every retry."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 3
+    delay: float = 0.5
+    backoff: float = 2.0
+
+    def delay_before(self, retry: int) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based)."""
+        return self.delay * self.backoff ** (retry - 1)
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        # Extended codes (SQLITE_BUSY_SNAPSHOT, ...) keep the primary code in the low byte.
+        return (code & 0xFF) in _BUSY_CODES
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+async def run_with_retry(
+    attempt: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    label: str,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    retry = 0
+    while True:
+        try:
+            return await attempt()
+        except sqlite3.OperationalError as exc:
+            if not is_busy_error(exc):
+                raise
+            retry += 1
+            if retry > policy.max_retries:
+                logger.error(
+                    "%s: database still locked after %d retries", label, policy.max_retries
+                )
+                raise DatabaseBusyError(f"{label}: database is locked") from exc
+            wait = policy.delay_before(retry)
+            logger.warning(
+                "%s: database is locked (%s); retry %d/%d in %.2fs",
+                label,
+                exc,
+                retry,
+                policy.max_retries,
+                wait,
+            )
+            await sleep(wait)

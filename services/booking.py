@@ -1,0 +1,452 @@
+"""BookingService: book, cancel, reschedule and close bookings, each in one transaction.
+
+Every decision about whether a time can be booked is made inside the writer's BEGIN IMMEDIATE
+transaction, from what the database holds at that moment, by the same slot engine that lists
+free times to clients. Results are values (``BookingResult``); handlers translate the outcome to
+text in one place.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from pytz.tzinfo import BaseTzInfo
+
+from database import repository as repo
+from database.connection import Database
+from database.models import (
+    Actor,
+    Booking,
+    BookingDetails,
+    BookingStatus,
+    Role,
+    ScheduleException,
+    Service,
+)
+from services.slots import (
+    SlotQuery,
+    SlotRules,
+    SpecialistSchedule,
+    available_days,
+    busy_by_specialist,
+    candidate_starts,
+    free_starts,
+    hours_for_day,
+    month_days,
+    specialist_free_starts,
+)
+from utils.timeutil import Clock, day_bounds_utc, system_clock, to_local
+
+
+class Outcome(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+    MARKED = "marked"
+    SLOT_TAKEN = "slot_taken"
+    LIMIT_REACHED = "limit_reached"
+    TOO_SOON = "too_soon"
+    TOO_FAR = "too_far"
+    OUTSIDE_HOURS = "outside_hours"
+    SERVICE_INACTIVE = "service_inactive"
+    UNKNOWN_SERVICE = "unknown_service"
+    UNKNOWN_SPECIALIST = "unknown_specialist"
+    NOT_FOUND = "not_found"
+    NOT_ACTIVE = "not_active"
+    TOO_LATE = "too_late"
+    SAME_TIME = "same_time"
+    NOT_STARTED = "not_started"
+
+
+SUCCESS = frozenset({Outcome.BOOKED, Outcome.CANCELLED, Outcome.RESCHEDULED, Outcome.MARKED})
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    outcome: Outcome
+    booking: Booking | None = None
+    previous: Booking | None = None  # the booking a reschedule replaced
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in SUCCESS
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    slots: SlotRules = field(default_factory=SlotRules)
+    max_active_per_client: int = 3
+    cancel_cutoff_minutes: int = 120
+    reminder_offsets: Sequence[int] = (1440, 120)
+
+
+@dataclass(frozen=True)
+class _Placement:
+    service: Service
+    specialist_id: int
+
+
+class BookingService:
+    def __init__(
+        self,
+        db: Database,
+        tz: BaseTzInfo,
+        rules: BookingRules | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.db = db
+        self.tz = tz
+        self.rules = rules or BookingRules()
+        self.clock = clock
+
+    # ------------------------------------------------------------ commands
+
+    async def book(
+        self,
+        client_id: int,
+        service_id: int,
+        start: datetime,
+        specialist_id: int | None = None,
+    ) -> BookingResult:
+        """Book ``start`` for the client; ``specialist_id`` None means any free specialist."""
+        now = self.clock()
+        actor = Actor.client(client_id)
+
+        def work(conn: sqlite3.Connection) -> BookingResult:
+            placed = self._place(conn, client_id, service_id, start, specialist_id, now, None)
+            if isinstance(placed, BookingResult):
+                return placed
+            booking = self._insert(conn, client_id, placed, start, now, actor, None)
+            return BookingResult(Outcome.BOOKED, booking)
+
+        return await self.db.write(work, "book")
+
+    async def cancel(
+        self, booking_id: int, actor: Actor, reason: str | None = None
+    ) -> BookingResult:
+        """A client may cancel their own booking until the cutoff; an admin, any active one."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> BookingResult:
+            booking = repo.get_booking(conn, booking_id)
+            refusal = self._refuse_change(booking, actor, now)
+            if refusal is not None:
+                return refusal
+            assert booking is not None
+            cancelled = self._cancel_in_tx(conn, booking, actor, reason, now)
+            return BookingResult(Outcome.CANCELLED, cancelled)
+
+        return await self.db.write(work, "cancel")
+
+    async def reschedule(
+        self,
+        booking_id: int,
+        new_start: datetime,
+        actor: Actor,
+        specialist_id: int | None = None,
+    ) -> BookingResult:
+        """Move a booking: the old one is cancelled and the new one made together, or neither."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> BookingResult:
+            old = repo.get_booking(conn, booking_id)
+            refusal = self._refuse_change(old, actor, now)
+            if refusal is not None:
+                return refusal
+            assert old is not None
+            if new_start == old.start and specialist_id in (None, old.specialist_id):
+                return BookingResult(Outcome.SAME_TIME, old)
+            placed = self._place(
+                conn, old.client_id, old.service_id, new_start, specialist_id, now, old
+            )
+            if isinstance(placed, BookingResult):
+                return placed
+            previous = self._cancel_in_tx(conn, old, actor, "rescheduled", now)
+            booking = self._insert(conn, old.client_id, placed, new_start, now, actor, old.id)
+            return BookingResult(Outcome.RESCHEDULED, booking, previous)
+
+        return await self.db.write(work, "reschedule")
+
+    async def mark(self, booking_id: int, status: BookingStatus, actor: Actor) -> BookingResult:
+        """Admin: record that a booking took place (completed) or the client did not come."""
+        if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
+            raise ValueError(f"cannot mark a booking {status}")
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> BookingResult:
+            booking = repo.get_booking(conn, booking_id)
+            if booking is None:
+                return BookingResult(Outcome.NOT_FOUND)
+            changeable = booking.is_active or (
+                booking.status is BookingStatus.COMPLETED and status is BookingStatus.NO_SHOW
+            )
+            if not changeable:
+                return BookingResult(Outcome.NOT_ACTIVE, booking)
+            if booking.start > now:
+                return BookingResult(Outcome.NOT_STARTED, booking)
+            marked = repo.set_booking_status(conn, booking.id, status, now)
+            repo.void_pending_reminders(conn, booking.id, f"booking {status}", now)
+            repo.audit(
+                conn,
+                actor=actor,
+                action=f"booking.{status}",
+                entity="booking",
+                entity_id=booking.id,
+                now=now,
+                previous_status=booking.status.value,
+            )
+            return BookingResult(Outcome.MARKED, marked)
+
+        return await self.db.write(work, "mark")
+
+    # ------------------------------------------------------------ queries
+
+    async def free_times(
+        self, service_id: int, day: date, specialist_id: int | None = None
+    ) -> dict[datetime, list[int]]:
+        """Free starts on a local day, each with the specialists free then (empty if none)."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> dict[datetime, list[int]]:
+            loaded = self._load(conn, service_id, specialist_id, day, day, now)
+            if loaded is None:
+                return {}
+            schedules, exceptions, query = loaded
+            return free_starts(day, schedules, exceptions, query)
+
+        return await self.db.read(work, "free_times")
+
+    async def calendar(
+        self, service_id: int, year: int, month: int, specialist_id: int | None = None
+    ) -> set[date]:
+        """Days of the month with at least one free start; bookings come from one query."""
+        now = self.clock()
+        days = month_days(year, month)
+
+        def work(conn: sqlite3.Connection) -> set[date]:
+            loaded = self._load(conn, service_id, specialist_id, days[0], days[-1], now)
+            if loaded is None:
+                return set()
+            schedules, exceptions, query = loaded
+            return available_days(year, month, schedules, exceptions, query)
+
+        return await self.db.read(work, "calendar")
+
+    async def get(self, booking_id: int) -> BookingDetails | None:
+        return await self.db.read(lambda c: repo.booking_details(c, booking_id), "get_booking")
+
+    async def upcoming(self, client_id: int) -> list[BookingDetails]:
+        now = self.clock()
+        return await self.db.read(lambda c: repo.upcoming_for_client(c, client_id, now), "upcoming")
+
+    async def agenda(self, day: date) -> list[BookingDetails]:
+        """Every booking starting on the local day, in time order, whatever its status."""
+        start, end = day_bounds_utc(self.tz, day)
+        return await self.db.read(lambda c: repo.bookings_between(c, start, end), "agenda")
+
+    # ------------------------------------------------------------ inside transactions
+
+    def _query(self, service: Service, now: datetime) -> SlotQuery:
+        return SlotQuery(
+            tz=self.tz,
+            duration_minutes=service.duration_minutes,
+            buffer_minutes=service.buffer_minutes,
+            now=now,
+            rules=self.rules.slots,
+        )
+
+    def _schedules(
+        self,
+        conn: sqlite3.Connection,
+        specialist_ids: Sequence[int],
+        first: date,
+        last: date,
+        exclude_booking: int | None = None,
+    ) -> tuple[list[SpecialistSchedule], list[ScheduleException]]:
+        start, _ = day_bounds_utc(self.tz, first)
+        _, end = day_bounds_utc(self.tz, last)
+        busy = [
+            b
+            for b in repo.busy_intervals(conn, start, end, specialist_ids)
+            if b.booking_id != exclude_booking
+        ]
+        index = busy_by_specialist(busy, specialist_ids)
+        weekly = repo.weekly_hours(conn, specialist_ids)
+        schedules = [SpecialistSchedule(sid, weekly[sid], index[sid]) for sid in specialist_ids]
+        return schedules, repo.exceptions_between(conn, first, last)
+
+    def _load(
+        self,
+        conn: sqlite3.Connection,
+        service_id: int,
+        specialist_id: int | None,
+        first: date,
+        last: date,
+        now: datetime,
+    ) -> tuple[list[SpecialistSchedule], list[ScheduleException], SlotQuery] | None:
+        service = repo.get_service(conn, service_id)
+        if service is None or not service.is_active:
+            return None
+        offering = [s.id for s in repo.specialists_for_service(conn, service_id)]
+        ids = offering if specialist_id is None else [i for i in offering if i == specialist_id]
+        schedules, exceptions = self._schedules(conn, ids, first, last)
+        return schedules, exceptions, self._query(service, now)
+
+    def _place(
+        self,
+        conn: sqlite3.Connection,
+        client_id: int,
+        service_id: int,
+        start: datetime,
+        specialist_id: int | None,
+        now: datetime,
+        replacing: Booking | None,
+    ) -> BookingResult | _Placement:
+        """Decide whether ``start`` can be booked and by whom; the refusal otherwise."""
+        service = repo.get_service(conn, service_id)
+        if service is None:
+            return BookingResult(Outcome.UNKNOWN_SERVICE)
+        if not service.is_active:
+            return BookingResult(Outcome.SERVICE_INACTIVE)
+        rules = self.rules.slots
+        if start < rules.earliest_start(now):
+            return BookingResult(Outcome.TOO_SOON)
+        day = to_local(self.tz, start).date()
+        if day > rules.last_bookable_day(self.tz, now):
+            return BookingResult(Outcome.TOO_FAR)
+        exclude = replacing.id if replacing else None
+        active = repo.count_future_active(conn, client_id, now, exclude_booking=exclude)
+        if active >= self.rules.max_active_per_client:
+            return BookingResult(Outcome.LIMIT_REACHED)
+
+        offering = [s.id for s in repo.specialists_for_service(conn, service_id)]
+        if specialist_id is not None:
+            if specialist_id not in offering:
+                return BookingResult(Outcome.UNKNOWN_SPECIALIST)
+            offering = [specialist_id]
+        schedules, exceptions = self._schedules(conn, offering, day, day, exclude)
+        query = self._query(service, now)
+
+        working = [
+            s
+            for s in schedules
+            if start
+            in candidate_starts(
+                day,
+                self.tz,
+                hours_for_day(day, s.specialist_id, s.weekly, exceptions),
+                service.duration_minutes,
+                rules.step_minutes,
+            )
+        ]
+        if not working:
+            return BookingResult(Outcome.OUTSIDE_HOURS)
+        free = [s for s in working if start in specialist_free_starts(day, s, exceptions, query)]
+        if not free:
+            return BookingResult(Outcome.SLOT_TAKEN)
+        return _Placement(service, self._least_loaded(conn, free, day))
+
+    def _least_loaded(
+        self, conn: sqlite3.Connection, free: Sequence[SpecialistSchedule], day: date
+    ) -> int:
+        """Among free specialists (in display order), the one with the fewest bookings that day."""
+        if len(free) == 1:
+            return free[0].specialist_id
+        start, end = day_bounds_utc(self.tz, day)
+        ids = [s.specialist_id for s in free]
+        load = Counter(b.specialist_id for b in repo.busy_intervals(conn, start, end, ids))
+        return min(ids, key=lambda sid: load[sid])
+
+    def _insert(
+        self,
+        conn: sqlite3.Connection,
+        client_id: int,
+        placed: _Placement,
+        start: datetime,
+        now: datetime,
+        actor: Actor,
+        rescheduled_from: int | None,
+    ) -> Booking:
+        service = placed.service
+        end = start + timedelta(minutes=service.duration_minutes)
+        repo.ensure_client(conn, client_id, now)
+        booking = repo.insert_booking(
+            conn,
+            client_id=client_id,
+            service=service,
+            specialist_id=placed.specialist_id,
+            start=start,
+            end=end,
+            busy_until=end + timedelta(minutes=service.buffer_minutes),
+            now=now,
+            rescheduled_from=rescheduled_from,
+        )
+        repo.insert_reminders(conn, booking.id, self._reminder_rows(start, now), now)
+        repo.audit(
+            conn,
+            actor=actor,
+            action="booking.rescheduled" if rescheduled_from else "booking.created",
+            entity="booking",
+            entity_id=booking.id,
+            now=now,
+            start=start.isoformat(),
+            service_id=service.id,
+            specialist_id=placed.specialist_id,
+            rescheduled_from=rescheduled_from,
+        )
+        return booking
+
+    def _reminder_rows(
+        self, start: datetime, now: datetime
+    ) -> list[tuple[int, datetime, str, str | None]]:
+        rows: list[tuple[int, datetime, str, str | None]] = []
+        for offset in self.rules.reminder_offsets:
+            due = start - timedelta(minutes=offset)
+            if due <= now:
+                rows.append((offset, due, "skipped", "offset already passed at booking time"))
+            else:
+                rows.append((offset, due, "pending", None))
+        return rows
+
+    def _refuse_change(
+        self, booking: Booking | None, actor: Actor, now: datetime
+    ) -> BookingResult | None:
+        """Why ``actor`` may not cancel or move ``booking`` now, or None if they may."""
+        is_client = actor.role is Role.CLIENT
+        # Another client's booking looks exactly like a missing one: no data leaks either way.
+        if booking is None or (is_client and booking.client_id != actor.id):
+            return BookingResult(Outcome.NOT_FOUND)
+        if not booking.is_active:
+            return BookingResult(Outcome.NOT_ACTIVE, booking)
+        cutoff = timedelta(minutes=self.rules.cancel_cutoff_minutes)
+        if is_client and booking.start - now < cutoff:
+            return BookingResult(Outcome.TOO_LATE, booking)
+        return None
+
+    def _cancel_in_tx(
+        self,
+        conn: sqlite3.Connection,
+        booking: Booking,
+        actor: Actor,
+        reason: str | None,
+        now: datetime,
+    ) -> Booking:
+        cancelled = repo.set_booking_status(
+            conn, booking.id, BookingStatus.CANCELLED, now, actor=actor, reason=reason
+        )
+        repo.void_pending_reminders(conn, booking.id, f"booking cancelled ({reason or '-'})", now)
+        repo.audit(
+            conn,
+            actor=actor,
+            action="booking.cancelled",
+            entity="booking",
+            entity_id=booking.id,
+            now=now,
+            reason=reason,
+        )
+        return cancelled

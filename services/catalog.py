@@ -1,0 +1,115 @@
+"""The catalog of services: add, edit, switch on and off, delete when nothing refers to them."""
+
+from __future__ import annotations
+
+import sqlite3
+from enum import StrEnum
+
+from database import repository as repo
+from database.connection import Database
+from database.models import Actor, Service
+from utils.timeutil import Clock, system_clock
+
+
+class CatalogOutcome(StrEnum):
+    DONE = "done"
+    NOT_FOUND = "not_found"
+    IN_USE = "in_use"
+
+
+class CatalogService:
+    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def services(self, *, active_only: bool = True) -> list[Service]:
+        return await self.db.read(lambda c: repo.list_services(c, active_only=active_only))
+
+    async def get(self, service_id: int) -> Service | None:
+        return await self.db.read(lambda c: repo.get_service(c, service_id))
+
+    async def add(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        duration_minutes: int,
+        price: int,
+        description: str = "",
+        buffer_minutes: int = 0,
+    ) -> Service:
+        """A new active service, offered by every active specialist until told otherwise."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> Service:
+            service_id = repo.insert_service(
+                conn,
+                name=name,
+                duration_minutes=duration_minutes,
+                price=price,
+                description=description,
+                buffer_minutes=buffer_minutes,
+                now=now,
+            )
+            repo.link_service_to_active_specialists(conn, service_id)
+            repo.audit(
+                conn,
+                actor=actor,
+                action="service.created",
+                entity="service",
+                entity_id=service_id,
+                now=now,
+                name=name,
+                duration_minutes=duration_minutes,
+                price=price,
+            )
+            service = repo.get_service(conn, service_id)
+            assert service is not None
+            return service
+
+        return await self.db.write(work, "service.add")
+
+    async def update(self, service_id: int, actor: Actor, **fields: object) -> CatalogOutcome:
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> CatalogOutcome:
+            if not repo.update_service(conn, service_id, now, **fields):
+                return CatalogOutcome.NOT_FOUND
+            repo.audit(
+                conn,
+                actor=actor,
+                action="service.updated",
+                entity="service",
+                entity_id=service_id,
+                now=now,
+                **fields,
+            )
+            return CatalogOutcome.DONE
+
+        return await self.db.write(work, "service.update")
+
+    async def set_active(self, service_id: int, active: bool, actor: Actor) -> CatalogOutcome:
+        """Switching a service off hides it from new bookings; existing bookings stay."""
+        return await self.update(service_id, actor, is_active=int(active))
+
+    async def delete(self, service_id: int, actor: Actor) -> CatalogOutcome:
+        """Refused (IN_USE) while any booking, of any status, refers to the service."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> CatalogOutcome:
+            if repo.get_service(conn, service_id) is None:
+                return CatalogOutcome.NOT_FOUND
+            if repo.count_bookings_of_service(conn, service_id):
+                return CatalogOutcome.IN_USE
+            repo.delete_service(conn, service_id)
+            repo.audit(
+                conn,
+                actor=actor,
+                action="service.deleted",
+                entity="service",
+                entity_id=service_id,
+                now=now,
+            )
+            return CatalogOutcome.DONE
+
+        return await self.db.write(work, "service.delete")

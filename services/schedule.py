@@ -1,0 +1,136 @@
+"""Working hours and date exceptions (days off, custom hours)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import date
+
+from database import repository as repo
+from database.connection import Database
+from database.models import SYSTEM, Actor
+from utils.hours import Interval, WeeklyHours, format_intervals
+from utils.timeutil import Clock, system_clock
+
+SEEDED_KEY = "working_hours_seeded"
+
+
+class ScheduleService:
+    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def seed_weekly_hours(self, weekly: WeeklyHours) -> bool:
+        """On the very first start, give every specialist the WORKING_HOURS schedule.
+
+        Runs once per database: later changes are made from the admin chat and are never
+        overwritten by the setting, even if an admin clears every hour.
+        """
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> bool:
+            if repo.get_state(conn, SEEDED_KEY) is not None:
+                return False
+            for specialist in repo.list_specialists(conn, active_only=False):
+                for weekday in range(7):
+                    repo.replace_weekday_hours(
+                        conn, specialist.id, weekday, weekly.get(weekday, [])
+                    )
+            repo.set_state(conn, SEEDED_KEY, str(now.isoformat()))
+            repo.audit(
+                conn,
+                actor=SYSTEM,
+                action="hours.seeded",
+                entity="working_hours",
+                entity_id=None,
+                now=now,
+                hours={day: format_intervals(iv) for day, iv in sorted(weekly.items())},
+            )
+            return True
+
+        return await self.db.write(work, "hours.seed")
+
+    async def weekly(self, specialist_id: int) -> WeeklyHours:
+        result = await self.db.read(lambda c: repo.weekly_hours(c, [specialist_id]))
+        return result[specialist_id]
+
+    async def set_weekday(
+        self, specialist_id: int, weekday: int, intervals: Sequence[Interval], actor: Actor
+    ) -> bool:
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> bool:
+            if repo.get_specialist(conn, specialist_id) is None:
+                return False
+            repo.replace_weekday_hours(conn, specialist_id, weekday, intervals)
+            repo.audit(
+                conn,
+                actor=actor,
+                action="hours.set",
+                entity="specialist",
+                entity_id=specialist_id,
+                now=now,
+                weekday=weekday,
+                hours=format_intervals(list(intervals)),
+            )
+            return True
+
+        return await self.db.write(work, "hours.set")
+
+    async def set_day(
+        self,
+        day: date,
+        intervals: Sequence[Interval] | None,
+        actor: Actor,
+        reason: str = "",
+        specialist_id: int | None = None,
+    ) -> None:
+        """Override one date: None closes it, a list sets custom hours (replacing earlier ones)."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> None:
+            repo.clear_exceptions(conn, day, specialist_id)
+            for hours in intervals if intervals is not None else [None]:
+                repo.add_exception(
+                    conn,
+                    day=day,
+                    specialist_id=specialist_id,
+                    hours=hours,
+                    reason=reason,
+                    actor=actor,
+                    now=now,
+                )
+            repo.audit(
+                conn,
+                actor=actor,
+                action="day.closed" if intervals is None else "day.custom_hours",
+                entity="day",
+                entity_id=None,
+                now=now,
+                day=day.isoformat(),
+                specialist_id=specialist_id,
+                hours=None if intervals is None else format_intervals(list(intervals)),
+                reason=reason,
+            )
+
+        await self.db.write(work, "day.set")
+
+    async def reopen_day(self, day: date, actor: Actor, specialist_id: int | None = None) -> int:
+        """Drop the date's overrides: the weekly hours apply again. Returns how many went."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> int:
+            removed = repo.clear_exceptions(conn, day, specialist_id)
+            repo.audit(
+                conn,
+                actor=actor,
+                action="day.reopened",
+                entity="day",
+                entity_id=None,
+                now=now,
+                day=day.isoformat(),
+                specialist_id=specialist_id,
+            )
+            return removed
+
+        return await self.db.write(work, "day.reopen")

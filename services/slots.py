@@ -1,0 +1,190 @@
+"""The slot engine: pure functions from a schedule, the bookings and the clock to free times.
+
+Nothing here touches the database or the clock; callers pass both in. The same functions decide
+what the client is shown and what BookingService accepts, so the two can never disagree.
+
+Time rules: candidate starts are laid on the local wall clock every ``step`` minutes from the
+start of each working interval. A wall time the clocks skip (spring-forward gap) does not exist
+and is never offered. An ambiguous wall time (the repeated hour in autumn) is offered once, as
+its first occurrence; the second pass through that hour is not offered. A service must end, in
+real elapsed time, by the end of its working interval; the buffer after it may run past closing.
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from pytz.tzinfo import BaseTzInfo
+
+from database.models import BusyInterval, ScheduleException
+from utils.hours import Interval, WeeklyHours
+from utils.timeutil import local_today, localize_boundary, localize_strict, to_ts
+
+
+@dataclass(frozen=True)
+class SlotRules:
+    step_minutes: int = 30
+    min_lead_minutes: int = 60
+    horizon_days: int = 30
+
+    def last_bookable_day(self, tz: BaseTzInfo, now: datetime) -> date:
+        """Clients may book from today up to and including this local date."""
+        return local_today(tz, now) + timedelta(days=self.horizon_days)
+
+    def earliest_start(self, now: datetime) -> datetime:
+        return now + timedelta(minutes=self.min_lead_minutes)
+
+
+def hours_for_day(
+    day: date,
+    specialist_id: int,
+    weekly: WeeklyHours,
+    exceptions: Sequence[ScheduleException],
+) -> list[Interval]:
+    """Working intervals of one specialist on one local date.
+
+    A day off (the business's or the specialist's) closes the day. Otherwise custom hours for
+    the date replace the weekly ones; the specialist's own custom hours win over the business's.
+    """
+    relevant = [e for e in exceptions if e.day == day and e.specialist_id in (None, specialist_id)]
+    if any(e.hours is None for e in relevant):
+        return []
+    own = sorted(e.hours for e in relevant if e.hours and e.specialist_id == specialist_id)
+    if own:
+        return own
+    shared = sorted(e.hours for e in relevant if e.hours and e.specialist_id is None)
+    if shared:
+        return shared
+    return list(weekly.get(day.weekday(), []))
+
+
+def _wall(day: date, minute: int) -> datetime:
+    return datetime.combine(day, time(0, 0)) + timedelta(minutes=minute)
+
+
+def candidate_starts(
+    day: date, tz: BaseTzInfo, hours: Sequence[Interval], duration_minutes: int, step: int
+) -> Iterator[datetime]:
+    """Starts inside working hours that exist on the wall clock, ascending, bookings ignored."""
+    duration = timedelta(minutes=duration_minutes)
+    for first, last in hours:
+        closing = localize_boundary(tz, _wall(day, last))
+        for minute in range(first, last, step):
+            start = localize_strict(tz, _wall(day, minute))
+            if start is None:
+                continue
+            if start + duration > closing:
+                break
+            yield start
+
+
+class BusyIndex:
+    """Answers "is [start, end) free?" for one specialist in O(log n)."""
+
+    def __init__(self, intervals: Sequence[BusyInterval]) -> None:
+        ordered = sorted(intervals, key=lambda b: b.start)
+        self._starts = [b.start for b in ordered]
+        # Running maximum of the ends: correct even if old data holds overlapping bookings.
+        self._max_until: list[int] = []
+        running = 0
+        for b in ordered:
+            running = max(running, b.until)
+            self._max_until.append(running)
+
+    def is_free(self, start: int, end: int) -> bool:
+        before_end = bisect.bisect_left(self._starts, end)
+        return before_end == 0 or self._max_until[before_end - 1] <= start
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    """What is being looked for: a service's length, in a time zone, as of now, under rules."""
+
+    tz: BaseTzInfo
+    duration_minutes: int
+    buffer_minutes: int
+    now: datetime
+    rules: SlotRules
+
+
+@dataclass(frozen=True)
+class SpecialistSchedule:
+    """What the engine needs to know about one specialist for a range of days."""
+
+    specialist_id: int
+    weekly: WeeklyHours
+    busy: BusyIndex
+
+
+def iter_free_starts(
+    day: date, hours: Sequence[Interval], busy: BusyIndex, q: SlotQuery
+) -> Iterator[datetime]:
+    if not local_today(q.tz, q.now) <= day <= q.rules.last_bookable_day(q.tz, q.now):
+        return
+    earliest = q.rules.earliest_start(q.now)
+    taken = (q.duration_minutes + q.buffer_minutes) * 60
+    for start in candidate_starts(day, q.tz, hours, q.duration_minutes, q.rules.step_minutes):
+        if start < earliest:
+            continue
+        ts = to_ts(start)
+        if busy.is_free(ts, ts + taken):
+            yield start
+
+
+def specialist_free_starts(
+    day: date,
+    schedule: SpecialistSchedule,
+    exceptions: Sequence[ScheduleException],
+    q: SlotQuery,
+) -> Iterator[datetime]:
+    hours = hours_for_day(day, schedule.specialist_id, schedule.weekly, exceptions)
+    return iter_free_starts(day, hours, schedule.busy, q)
+
+
+def free_starts(
+    day: date,
+    schedules: Sequence[SpecialistSchedule],
+    exceptions: Sequence[ScheduleException],
+    q: SlotQuery,
+) -> dict[datetime, list[int]]:
+    """Free starts of the day (any of the given specialists), each with who is free then."""
+    result: dict[datetime, list[int]] = {}
+    for schedule in schedules:
+        for start in specialist_free_starts(day, schedule, exceptions, q):
+            result.setdefault(start, []).append(schedule.specialist_id)
+    return dict(sorted(result.items()))
+
+
+def month_days(year: int, month: int) -> list[date]:
+    return [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
+
+
+def available_days(
+    year: int,
+    month: int,
+    schedules: Sequence[SpecialistSchedule],
+    exceptions: Sequence[ScheduleException],
+    q: SlotQuery,
+) -> set[date]:
+    """Days of the month with at least one free start for any of the specialists."""
+    return {
+        day
+        for day in month_days(year, month)
+        if any(
+            next(specialist_free_starts(day, s, exceptions, q), None) is not None for s in schedules
+        )
+    }
+
+
+def busy_by_specialist(
+    intervals: Sequence[BusyInterval], specialist_ids: Sequence[int]
+) -> Mapping[int, BusyIndex]:
+    grouped: dict[int, list[BusyInterval]] = {sid: [] for sid in specialist_ids}
+    for interval in intervals:
+        if interval.specialist_id in grouped:
+            grouped[interval.specialist_id].append(interval)
+    return {sid: BusyIndex(items) for sid, items in grouped.items()}

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pytest
+from pytz.tzinfo import BaseTzInfo
+
+from database.connection import Database
+from database.db_retry import RetryPolicy
+from database.migrate import migrate
+from database.migrations.base import MigrationContext
+from database.models import Actor, Service
+from services.booking import BookingRules, BookingService
+from services.catalog import CatalogService
+from services.schedule import ScheduleService
+from services.slots import SlotRules
+from utils.hours import parse_weekly
+from utils.timeutil import FakeClock, get_tz, localize_strict
+
+ADMIN = Actor.admin(1000)
+DEFAULT_HOURS = "mon-fri 10:00-14:00,15:00-19:00; sat 11:00-16:00"
+
+
+def require_service(name: str, reason: str) -> None:
+    """Skip when a local server is missing, unless CI demands every service (REQUIRE_SERVICES=1)."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{name} is required in CI but unreachable: {reason}")
+    pytest.skip(f"{name} unreachable: {reason}")
+
+
+def at(tz: BaseTzInfo, day: date, hhmm: str) -> datetime:
+    """A local wall time as an aware datetime (must exist)."""
+    hour, minute = (int(p) for p in hhmm.split(":"))
+    moment = localize_strict(tz, datetime.combine(day, time(hour, minute)))
+    assert moment is not None, f"{day} {hhmm} does not exist in {tz}"
+    return moment
+
+
+@pytest.fixture
+def tz() -> BaseTzInfo:
+    return get_tz("Europe/Moscow")
+
+
+@pytest.fixture
+def clock(tz: BaseTzInfo) -> FakeClock:
+    # Tuesday 2026-12-01, 08:00 in Moscow.
+    return FakeClock(at(tz, date(2026, 12, 1), "08:00"))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "bot.db"
+
+
+@pytest.fixture
+async def db(db_path: Path, tz: BaseTzInfo, clock: FakeClock) -> AsyncIterator[Database]:
+    migrate(db_path, MigrationContext(tz=tz, now=clock()))
+    database = Database(db_path, retry=RetryPolicy(max_retries=5, delay=0.01, backoff=2.0))
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def rules() -> BookingRules:
+    return BookingRules(
+        slots=SlotRules(step_minutes=30, min_lead_minutes=60, horizon_days=30),
+        max_active_per_client=3,
+        cancel_cutoff_minutes=120,
+        reminder_offsets=(1440, 120),
+    )
+
+
+@pytest.fixture
+def booking(db: Database, tz: BaseTzInfo, rules: BookingRules, clock: FakeClock) -> BookingService:
+    return BookingService(db, tz, rules, clock)
+
+
+@pytest.fixture
+def catalog(db: Database, clock: FakeClock) -> CatalogService:
+    return CatalogService(db, clock)
+
+
+@pytest.fixture
+def schedule(db: Database, clock: FakeClock) -> ScheduleService:
+    return ScheduleService(db, clock)
+
+
+AddService = Callable[..., Awaitable[Service]]
+
+
+@pytest.fixture
+async def add_service(catalog: CatalogService, schedule: ScheduleService) -> AddService:
+    """Seeds the default working hours once, then adds a service offered by every specialist."""
+    await schedule.seed_weekly_hours(parse_weekly(DEFAULT_HOURS))
+
+    async def add(
+        name: str = "Haircut", duration: int = 60, price: int = 1500, buffer: int = 0
+    ) -> Service:
+        return await catalog.add(
+            ADMIN, name=name, duration_minutes=duration, price=price, buffer_minutes=buffer
+        )
+
+    return add

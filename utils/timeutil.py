@@ -1,0 +1,97 @@
+"""Time helpers: the only place that turns local wall-clock times into instants and back.
+
+Rules (see docs/ARCHITECTURE.md, "Time"):
+- instants are timezone-aware UTC datetimes; they are stored as integer Unix seconds;
+- local times are made with pytz ``localize()`` and ``normalize()``, never ``replace(tzinfo=)``;
+- a local time inside a spring-forward gap does not exist and is never offered;
+- an ambiguous local time (autumn fall-back) means its first occurrence (``is_dst=True``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytz
+from pytz.tzinfo import BaseTzInfo
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class FakeClock:
+    """A clock tests move by hand; never sleeps."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("FakeClock needs an aware datetime")
+        self._now = start.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self._now
+
+    def set(self, value: datetime) -> None:
+        self._now = value.astimezone(UTC)
+
+    def advance(self, **delta: float) -> datetime:
+        self._now += timedelta(**delta)
+        return self._now
+
+
+def get_tz(name: str) -> BaseTzInfo:
+    return pytz.timezone(name)
+
+
+def to_ts(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given where an instant is needed")
+    return int(moment.timestamp())
+
+
+def from_ts(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def localize_strict(tz: BaseTzInfo, naive: datetime) -> datetime | None:
+    """The instant of a wall-clock time, or None when that time does not exist (DST gap).
+
+    An ambiguous time resolves to its first occurrence (the earlier instant).
+    """
+    try:
+        return tz.localize(naive, is_dst=None)
+    except pytz.NonExistentTimeError:
+        return None
+    except pytz.AmbiguousTimeError:
+        return tz.localize(naive, is_dst=True)
+
+
+def localize_boundary(tz: BaseTzInfo, naive: datetime) -> datetime:
+    """Like localize_strict, but a boundary inside a DST gap moves forward past the gap."""
+    moment = localize_strict(tz, naive)
+    if moment is not None:
+        return moment
+    # In the gap: read the wall time with the pre-transition offset; normalize() moves it to the
+    # real instant after the jump (02:30 in a 02:00->03:00 gap becomes 03:30 local).
+    return tz.normalize(tz.localize(naive, is_dst=False))
+
+
+def local_midnight(tz: BaseTzInfo, day: date) -> datetime:
+    return localize_boundary(tz, datetime.combine(day, time(0, 0)))
+
+
+def day_bounds_utc(tz: BaseTzInfo, day: date) -> tuple[datetime, datetime]:
+    """[start, end) of a local calendar day as UTC instants (23 or 25 hours on DST days)."""
+    start = local_midnight(tz, day)
+    end = local_midnight(tz, day + timedelta(days=1))
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def to_local(tz: BaseTzInfo, moment: datetime) -> datetime:
+    return tz.normalize(moment.astimezone(tz))
+
+
+def local_today(tz: BaseTzInfo, now: datetime) -> date:
+    return to_local(tz, now).date()
