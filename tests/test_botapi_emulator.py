@@ -35,9 +35,11 @@ ANN = FakeUser(id=1001, first_name="Ann", username="ann")
 BOB = FakeUser(id=1002, first_name="Bob", language_code="de")
 
 
-def make_bot(emulator: BotAPIEmulator, token: str = TOKEN, **kwargs: object) -> Bot:
+def make_bot(
+    emulator: BotAPIEmulator, token: str = TOKEN, default: DefaultBotProperties | None = None
+) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url))
-    return Bot(token, session=session, **kwargs)  # type: ignore[arg-type]
+    return Bot(token, session=session, default=default)
 
 
 def keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:

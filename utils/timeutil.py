@@ -69,13 +69,16 @@ def localize_strict(tz: BaseTzInfo, naive: datetime) -> datetime | None:
 
 
 def localize_boundary(tz: BaseTzInfo, naive: datetime) -> datetime:
-    """Like localize_strict, but a boundary inside a DST gap moves forward past the gap."""
+    """Like localize_strict, but a boundary inside a DST gap is the instant the clocks jump."""
     moment = localize_strict(tz, naive)
     if moment is not None:
         return moment
-    # In the gap: read the wall time with the pre-transition offset; normalize() moves it to the
-    # real instant after the jump (02:30 in a 02:00->03:00 gap becomes 03:30 local).
-    return tz.normalize(tz.localize(naive, is_dst=False))
+    # Walk back to the last wall minute before the gap (gaps last minutes to a few hours).
+    minute = timedelta(minutes=1)
+    probe = naive - minute
+    while (before := localize_strict(tz, probe)) is None:
+        probe -= minute
+    return tz.normalize(before + minute)
 
 
 def local_midnight(tz: BaseTzInfo, day: date) -> datetime:

@@ -1088,7 +1088,7 @@ class BotAPIEmulator:
         limit = params.get("limit")
         limit = min(max(limit, 1), 100) if isinstance(limit, int) else 100
         timeout = params.get("timeout")
-        timeout = max(timeout, 0) if isinstance(timeout, int) else 0
+        timeout = max(float(timeout), 0.0) if isinstance(timeout, int | float) else 0.0
 
         # A newer getUpdates for the same token kicks out the one still waiting.
         generation = self._poll_generation.get(call.token, 0) + 1

@@ -1,0 +1,179 @@
+"""Many clients pressing Confirm on the same time at once: exactly one booking, no errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+import sys
+from asyncio.subprocess import PIPE
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pytz.tzinfo import BaseTzInfo
+
+from database.connection import Database
+from database.db_retry import DatabaseBusyError, RetryPolicy
+from services.booking import BookingRules, BookingService, Outcome
+from tests.conftest import AddService, at
+from utils.timeutil import FakeClock
+
+ROOT = Path(__file__).resolve().parent.parent
+WED = date(2026, 12, 2)
+
+
+async def active_at(db: Database, start_ts: int) -> int:
+    row = await db.read(
+        lambda c: c.execute(
+            "SELECT count(*) FROM bookings WHERE status = 'active' AND start_at = ?", (start_ts,)
+        ).fetchone()
+    )
+    return int(row[0])
+
+
+async def overlapping_pairs(db: Database) -> int:
+    row = await db.read(
+        lambda c: c.execute(
+            """SELECT count(*) FROM bookings a JOIN bookings b
+               ON a.specialist_id = b.specialist_id AND a.id < b.id
+              AND a.start_at < b.busy_until AND b.start_at < a.busy_until
+              WHERE a.status = 'active' AND b.status = 'active'"""
+        ).fetchone()
+    )
+    return int(row[0])
+
+
+async def test_fifty_coroutines_one_slot_one_winner(
+    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+) -> None:
+    service = await add_service()
+    start = at(tz, WED, "10:00")
+    results = await asyncio.gather(*(booking.book(1000 + i, service.id, start) for i in range(50)))
+    outcomes = [r.outcome for r in results]
+    assert outcomes.count(Outcome.BOOKED) == 1
+    assert outcomes.count(Outcome.SLOT_TAKEN) == 49
+    assert await active_at(db, int(start.timestamp())) == 1
+    assert await overlapping_pairs(db) == 0
+
+
+async def test_fifty_connections_in_one_process_one_winner(
+    add_service: AddService, db_path: Path, tz: BaseTzInfo, clock: FakeClock
+) -> None:
+    """Each client on its own connection: the file lock, not our asyncio lock, decides."""
+    service = await add_service()
+    start = at(tz, WED, "10:00")
+    databases = [
+        Database(db_path, retry=RetryPolicy(max_retries=10, delay=0.01)) for _ in range(50)
+    ]
+    await asyncio.gather(*(d.open() for d in databases))
+    try:
+        services = [BookingService(d, tz, BookingRules(), clock) for d in databases]
+        results = await asyncio.gather(
+            *(s.book(2000 + i, service.id, start) for i, s in enumerate(services))
+        )
+    finally:
+        await asyncio.gather(*(d.close() for d in databases))
+    outcomes = [r.outcome for r in results]
+    assert outcomes.count(Outcome.BOOKED) == 1
+    assert outcomes.count(Outcome.SLOT_TAKEN) == 49
+
+
+@pytest.mark.slow
+async def test_four_processes_one_file_one_winner(
+    add_service: AddService, db: Database, db_path: Path, tz: BaseTzInfo, clock: FakeClock
+) -> None:
+    service = await add_service()
+    start = at(tz, WED, "10:00")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [str(db_path), clock().isoformat(), start.isoformat(), str(service.id)]
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.support.book_worker",
+            *args,
+            str(5000 + p * 100),
+            "10",
+            cwd=ROOT,
+            env=env,
+            stdin=PIPE,
+            stdout=PIPE,
+            stderr=PIPE,
+        )
+        for p in range(4)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout is not None
+            line = await asyncio.wait_for(worker.stdout.readline(), 60)
+            assert line.strip() == b"ready"
+        for worker in workers:  # release them together
+            assert worker.stdin is not None
+            worker.stdin.write(b"go\n")
+        outputs = await asyncio.wait_for(asyncio.gather(*(w.communicate() for w in workers)), 120)
+    finally:
+        for worker in workers:
+            if worker.returncode is None:
+                worker.kill()
+    outcomes: list[str] = []
+    for worker, (out, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, err.decode()
+        assert b"Traceback" not in err
+        outcomes.extend(json.loads(out.decode().strip().splitlines()[-1]))
+    assert len(outcomes) == 40
+    assert outcomes.count("booked") == 1
+    assert outcomes.count("slot_taken") == 39
+    assert await active_at(db, int(start.timestamp())) == 1
+
+
+class _Signal(logging.Handler):
+    """Sets an event when a log message contains the given text (no polling loops)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.event = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
+
+
+async def test_a_locked_file_is_retried_with_backoff_and_logged(
+    add_service: AddService,
+    db_path: Path,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    service = await add_service()
+    impatient = Database(
+        db_path, busy_timeout_ms=0, retry=RetryPolicy(max_retries=5, delay=0.02, backoff=2.0)
+    )
+    await impatient.open()
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        booking = BookingService(impatient, tz, clock=clock)
+        caplog.set_level(logging.WARNING, logger="database.db_retry")
+        second_retry = _Signal("retry 2/5")
+        logging.getLogger("database.db_retry").addHandler(second_retry)
+        attempt = asyncio.create_task(booking.book(1, service.id, at(tz, WED, "10:00")))
+        await asyncio.wait_for(second_retry.event.wait(), 10)
+        logging.getLogger("database.db_retry").removeHandler(second_retry)
+        blocker.execute("COMMIT")  # the lock goes away: the next retry succeeds
+        result = await attempt
+        assert result.outcome is Outcome.BOOKED
+        messages = [r.getMessage() for r in caplog.records]
+        assert any("book: database is locked" in m and "retry 1/5" in m for m in messages)
+
+        blocker.execute("BEGIN IMMEDIATE")
+        with pytest.raises(DatabaseBusyError):
+            await booking.book(2, service.id, at(tz, WED, "11:00"))
+        blocker.execute("ROLLBACK")
+    finally:
+        blocker.close()
+        await impatient.close()
