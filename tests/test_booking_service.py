@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pytz.tzinfo import BaseTzInfo
 
 from database.connection import Database
 from database.models import Actor, BookingStatus, Role
-from services.booking import BookingService, Outcome
+from services.booking import BookingRules, BookingService, Outcome
 from services.catalog import CatalogOutcome, CatalogService
 from services.schedule import ScheduleService
 from tests.conftest import ADMIN, AddService, at
-from utils.timeutil import FakeClock
+from utils.hours import parse_weekly
+from utils.timeutil import FakeClock, get_tz
 
 WED = date(2026, 12, 2)
 ALICE, BOB = 111, 222
@@ -440,3 +441,31 @@ async def test_agenda_lists_the_local_day_in_order(
         (ALICE, "Haircut"),
         (BOB, "Haircut"),
     ]
+
+
+async def test_booking_across_the_dst_change_in_berlin(db: Database, rules: BookingRules) -> None:
+    """Booked on Friday in winter time for Monday in summer time: right instants everywhere."""
+    berlin = get_tz("Europe/Berlin")
+    clock = FakeClock(datetime(2026, 3, 27, 11, 0, tzinfo=UTC))  # Fri 12:00 CET
+    await ScheduleService(db, clock).seed_weekly_hours(parse_weekly("mon-sun 10:00-18:00"))
+    service = await CatalogService(db, clock).add(ADMIN, name="Cut", duration_minutes=60, price=10)
+    booking = BookingService(db, berlin, rules, clock)
+
+    sunday = await booking.free_times(service.id, date(2026, 3, 29))
+    assert next(iter(sunday)) == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)  # 10:00 CEST
+    saturday = await booking.free_times(service.id, date(2026, 3, 28))
+    assert next(iter(saturday)) == datetime(2026, 3, 28, 9, 0, tzinfo=UTC)  # 10:00 CET
+
+    monday_10 = at(berlin, date(2026, 3, 30), "10:00")
+    result = await booking.book(ALICE, service.id, monday_10)
+    assert result.booking is not None
+    assert result.booking.start == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)
+    shown = (await booking.upcoming(ALICE))[0].booking.start.astimezone(berlin)
+    assert shown.strftime("%a %H:%M %Z") == "Mon 10:00 CEST"
+    reminders = await rows(
+        db, "SELECT offset_minutes, due_at FROM reminders WHERE booking_id = ?", result.booking.id
+    )
+    due = {r["offset_minutes"]: datetime.fromtimestamp(r["due_at"], UTC) for r in reminders}
+    # 24 real hours before: Sunday 10:00 CEST; 2 hours before: Monday 08:00 CEST.
+    assert due[1440] == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
+    assert due[120] == datetime(2026, 3, 30, 6, 0, tzinfo=UTC)
