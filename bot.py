@@ -1,4 +1,5 @@
-"""Composition root: settings -> logging -> database -> services -> run until stopped.
+"""Composition root: settings -> logging/Sentry -> database -> services -> Bot + Dispatcher ->
+long polling until SIGINT/SIGTERM.
 
 `python bot.py` runs the bot. A missing or bad setting stops it with one line and exit code 2.
 """
@@ -6,28 +7,64 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
 
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError
+
 from config import Settings, SettingsError, load_settings
 from database.migrate import migrate
 from database.migrations.base import MigrationContext, MigrationError
+from handlers import build_dispatcher, set_commands
 from services.container import build_services, database_for
+from utils.i18n import Translations
 from utils.logging_setup import setup_logging
+from utils.sentry import init_sentry
 from utils.timeutil import get_tz, system_clock
 
 logger = logging.getLogger("bot")
 
 
-def _install_stop_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+class TokenRejected(Exception):
+    """Telegram answered 401 to the token."""
+
+
+def make_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.require_bot_token(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+async def _connect(bot: Bot, stop: asyncio.Event) -> bool:
+    """Wait for the Bot API to answer getMe (backing off), or for a stop signal."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            me = await bot.get_me()
+        except TelegramUnauthorizedError as exc:
+            raise TokenRejected from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            logger.warning("Bot API not reachable (%s); retrying in %.0fs", exc, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 60)
+            continue
+        logger.info("connected as @%s (id %s)", me.username, me.id)
+        return True
+    return False
 
 
 async def run(settings: Settings) -> None:
-    settings.require_bot_token()
     ctx = MigrationContext(tz=get_tz(settings.timezone), now=system_clock())
     report = await asyncio.to_thread(
         migrate, settings.database_path, ctx, busy_timeout_ms=settings.db_busy_timeout_ms
@@ -38,18 +75,41 @@ async def run(settings: Settings) -> None:
         report.current_version,
         report.applied or "none",
     )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
     db = database_for(settings)
     await db.open()
+    bot = make_bot(settings)
     try:
         services = build_services(settings, db)
         if await services.schedule.seed_weekly_hours(settings.weekly_hours):
             logger.info("weekly hours seeded from WORKING_HOURS: %s", settings.working_hours)
-        stop = asyncio.Event()
-        _install_stop_signals(stop)
-        logger.info("started; waiting for SIGINT or SIGTERM")
-        await stop.wait()
-        logger.info("stopping")
+        translations = Translations()
+        dp = build_dispatcher(settings, services, translations=translations)
+        if not await _connect(bot, stop):
+            return
+        # Updates that arrived while the bot was down are kept: a webhook would hide them from
+        # getUpdates, so it is removed without dropping anything.
+        await bot.delete_webhook(drop_pending_updates=False)
+        await set_commands(bot, translations, settings.default_language)
+        polling = asyncio.create_task(
+            dp.start_polling(bot, handle_signals=False, close_bot_session=False)
+        )
+        stopping = asyncio.create_task(stop.wait())
+        logger.info("started: polling %s", settings.telegram_api_url)
+        await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not polling.done():
+            logger.info("stopping")
+            with contextlib.suppress(RuntimeError):  # polling had not fully started yet
+                await dp.stop_polling()
+            await polling
+        stopping.cancel()
+        polling.result()
     finally:
+        await bot.session.close()
         await db.close()
         logger.info("stopped cleanly")
 
@@ -62,8 +122,12 @@ def main() -> int:
         print(exc, file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_file)
+    init_sentry(settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None)
     try:
         asyncio.run(run(settings))
+    except TokenRejected:
+        print("BOT_TOKEN was rejected by Telegram (401): check the token", file=sys.stderr)
+        return 2
     except MigrationError as exc:
         logger.error("cannot start: migration failed, the database was not changed: %s", exc)
         return 1

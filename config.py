@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     cancel_cutoff_minutes: int = Field(120, ge=0, le=30 * 24 * 60)
     reminder_offsets: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [1440, 120])
 
+    # The business, as clients see it
+    business_name: str = "Our studio"
+    business_address: str = ""
+    business_phone: str = ""
+    currency: str = "₽"
+    require_phone: bool = False
+
     # Database resilience
     db_max_retries: int = Field(3, ge=0, le=20)
     db_retry_delay: float = Field(0.5, ge=0, le=60)

@@ -230,6 +230,22 @@ def upsert_client(
     )
 
 
+CLIENT_FIELDS = frozenset({"name", "phone", "language", "is_reachable"})
+
+
+def update_client(
+    conn: sqlite3.Connection, client_id: int, now: datetime, **fields: object
+) -> bool:
+    if not fields or set(fields) - CLIENT_FIELDS:
+        raise ValueError(f"cannot update client fields {sorted(fields)}")
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    cur = conn.execute(
+        f"UPDATE clients SET {assignments}, updated_at = ? WHERE id = ?",
+        (*fields.values(), to_ts(now), client_id),
+    )
+    return cur.rowcount == 1
+
+
 def get_client(conn: sqlite3.Connection, client_id: int) -> Client | None:
     row = conn.execute("SELECT * FROM clients WHERE id = ?", (client_id,)).fetchone()
     return None if row is None else Client.from_row(row)
@@ -308,6 +324,17 @@ def insert_booking(
 
 def get_booking(conn: sqlite3.Connection, booking_id: int) -> Booking | None:
     row = conn.execute("SELECT * FROM bookings WHERE id = ?", (booking_id,)).fetchone()
+    return None if row is None else Booking.from_row(row)
+
+
+def active_booking_at(
+    conn: sqlite3.Connection, client_id: int, service_id: int, start: datetime
+) -> Booking | None:
+    row = conn.execute(
+        """SELECT * FROM bookings WHERE client_id = ? AND service_id = ? AND start_at = ?
+           AND status = 'active'""",
+        (client_id, service_id, to_ts(start)),
+    ).fetchone()
     return None if row is None else Booking.from_row(row)
 
 

@@ -27,6 +27,7 @@ from database.models import (
     Role,
     ScheduleException,
     Service,
+    Specialist,
 )
 from services.slots import (
     SlotQuery,
@@ -61,9 +62,13 @@ class Outcome(StrEnum):
     TOO_LATE = "too_late"
     SAME_TIME = "same_time"
     NOT_STARTED = "not_started"
+    CHANGEABLE = "changeable"  # the answer of changeable(): the actor may cancel or move it now
+    ALREADY_BOOKED = "already_booked"  # the same client, service and start: a repeated Confirm
 
 
-SUCCESS = frozenset({Outcome.BOOKED, Outcome.CANCELLED, Outcome.RESCHEDULED, Outcome.MARKED})
+SUCCESS = frozenset(
+    {Outcome.BOOKED, Outcome.CANCELLED, Outcome.RESCHEDULED, Outcome.MARKED, Outcome.CHANGEABLE}
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,16 @@ class BookingRules:
     max_active_per_client: int = 3
     cancel_cutoff_minutes: int = 120
     reminder_offsets: Sequence[int] = (1440, 120)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a client has picked so far in the booking flow, checked against the database."""
+
+    service: Service
+    specialist: Specialist | None  # None: any specialist
+    offering: int  # how many active specialists offer the service
+    moving: Booking | None = None  # the booking being rescheduled
 
 
 @dataclass(frozen=True)
@@ -206,6 +221,57 @@ class BookingService:
 
     # ------------------------------------------------------------ queries
 
+    async def select(
+        self, client_id: int, service_id: int, specialist_id: int = 0, moving_id: int = 0
+    ) -> Selection | BookingResult:
+        """Validate a step of the flow (ids come from buttons, so they may be stale or forged)."""
+        now = self.clock()
+        actor = Actor.client(client_id)
+
+        def work(conn: sqlite3.Connection) -> Selection | BookingResult:
+            service = repo.get_service(conn, service_id)
+            if service is None or not service.is_active:
+                return BookingResult(Outcome.SERVICE_INACTIVE)
+            offering = repo.specialists_for_service(conn, service_id)
+            specialist = next((s for s in offering if s.id == specialist_id), None)
+            if specialist_id and specialist is None:
+                return BookingResult(Outcome.UNKNOWN_SPECIALIST)
+            moving = None
+            if moving_id:
+                moving = repo.get_booking(conn, moving_id)
+                refusal = self._refuse_change(moving, actor, now)
+                if refusal is not None:
+                    return refusal
+                assert moving is not None
+                if moving.service_id != service_id:
+                    return BookingResult(Outcome.NOT_FOUND)
+            return Selection(service, specialist, len(offering), moving)
+
+        return await self.db.read(work, "select")
+
+    async def specialists(self, service_id: int) -> list[Specialist]:
+        """Active specialists offering the service, in display order."""
+        return await self.db.read(lambda c: repo.specialists_for_service(c, service_id))
+
+    def bookable_days(self) -> tuple[date, date]:
+        """The first and last local dates a client may book now (today .. today + horizon)."""
+        now = self.clock()
+        return to_local(self.tz, now).date(), self.rules.slots.last_bookable_day(self.tz, now)
+
+    async def changeable(self, booking_id: int, actor: Actor) -> BookingResult:
+        """CHANGEABLE (with the booking) if ``actor`` may cancel or move it now, else why not.
+
+        Lets a client be told before walking the calendar; cancel and reschedule check again.
+        """
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> BookingResult:
+            booking = repo.get_booking(conn, booking_id)
+            refusal = self._refuse_change(booking, actor, now)
+            return refusal or BookingResult(Outcome.CHANGEABLE, booking)
+
+        return await self.db.read(work, "changeable")
+
     async def free_times(
         self, service_id: int, day: date, specialist_id: int | None = None
     ) -> dict[datetime, list[int]]:
@@ -313,6 +379,10 @@ class BookingService:
             return BookingResult(Outcome.UNKNOWN_SERVICE)
         if not service.is_active:
             return BookingResult(Outcome.SERVICE_INACTIVE)
+        # A double click on Confirm (or a retried request) must not read as "taken by someone".
+        mine = repo.active_booking_at(conn, client_id, service_id, start)
+        if mine is not None and (replacing is None or mine.id != replacing.id):
+            return BookingResult(Outcome.ALREADY_BOOKED, mine)
         rules = self.rules.slots
         if start < rules.earliest_start(now):
             return BookingResult(Outcome.TOO_SOON)

@@ -9,6 +9,7 @@ from database.connection import Database
 from database.db_retry import RetryPolicy
 from services.booking import BookingRules, BookingService
 from services.catalog import CatalogService
+from services.clients import ClientService
 from services.schedule import ScheduleService
 from services.slots import SlotRules
 from utils.timeutil import Clock, get_tz, system_clock
@@ -19,6 +20,7 @@ class Services:
     booking: BookingService
     catalog: CatalogService
     schedule: ScheduleService
+    clients: ClientService
 
 
 def booking_rules(settings: Settings) -> BookingRules:
@@ -52,4 +54,5 @@ def build_services(settings: Settings, db: Database, clock: Clock = system_clock
         booking=BookingService(db, tz, booking_rules(settings), clock),
         catalog=CatalogService(db, clock),
         schedule=ScheduleService(db, clock),
+        clients=ClientService(db, settings.default_language, clock),
     )

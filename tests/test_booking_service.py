@@ -469,3 +469,19 @@ async def test_booking_across_the_dst_change_in_berlin(db: Database, rules: Book
     # 24 real hours before: Sunday 10:00 CEST; 2 hours before: Monday 08:00 CEST.
     assert due[1440] == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
     assert due[120] == datetime(2026, 3, 30, 6, 0, tzinfo=UTC)
+
+
+async def test_a_repeated_confirm_is_already_booked_not_taken(
+    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+) -> None:
+    service = await add_service()
+    start = at(tz, WED, "10:00")
+    first = await booking.book(ALICE, service.id, start)
+    second = await booking.book(ALICE, service.id, start)
+    assert first.outcome is Outcome.BOOKED
+    assert second.outcome is Outcome.ALREADY_BOOKED
+    assert second.booking is not None and first.booking is not None
+    assert second.booking.id == first.booking.id
+    assert (await rows(db, "SELECT count(*) FROM bookings"))[0][0] == 1
+    # Someone else still gets "taken".
+    assert (await booking.book(BOB, service.id, start)).outcome is Outcome.SLOT_TAKEN

@@ -9,6 +9,10 @@ changes::
         api.send_message(FakeUser(id=1, first_name="Ann"), "/start")
         call = await api.wait_for_message(1, contains="Welcome")
 
+Flow tests skip HTTP altogether: ``call_api`` is the whole per-call logic (token
+check, faults, dispatch, recording) and works without ``start()``; see
+``tests/support/flow.py``.
+
 Deliberate simplifications: one update queue shared by every token talking to the
 same emulator, no file downloads, ``parse_mode`` is rendered for HTML only
 (Markdown text is stored verbatim), and any positive chat id is treated as a private
@@ -35,7 +39,7 @@ from typing import Any, Self
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-__all__ = ["ApiCall", "BotAPIEmulator", "FakeUser", "UploadedFile"]
+__all__ = ["ApiCall", "BotAPIEmulator", "FakeUser", "UploadedFile", "form_params"]
 
 logger = logging.getLogger(__name__)
 
@@ -243,6 +247,14 @@ class UploadedFile:
     def size(self) -> int:
         return len(self.content)
 
+    @classmethod
+    def received(
+        cls, filename: str, content: bytes, content_type: str = "application/octet-stream"
+    ) -> UploadedFile:
+        """The file as the server sees it, with Telegram's name-based MIME guess."""
+        guessed, _ = mimetypes.guess_type(filename)
+        return cls(filename, content, content_type, guessed or content_type)
+
 
 class _ApiError(Exception):
     def __init__(self, error_code: int, description: str, parameters: JSON | None = None) -> None:
@@ -401,6 +413,26 @@ def _normalise_params(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def form_params(
+    fields: Mapping[str, str], uploads: Mapping[str, UploadedFile] | None = None
+) -> dict[str, Any]:
+    """Typed params from aiogram-style form fields and file parts.
+
+    The one decoding both transports share: HTTP form bodies and flow tests' in-process
+    session, so a value means the same thing whichever way it arrived.
+    """
+    params: dict[str, Any] = {key: _decode_form_value(key, value) for key, value in fields.items()}
+    files = dict(uploads or {})
+    # aiogram names file parts randomly and points at them with attach://<name>.
+    for key, value in list(params.items()):
+        if isinstance(value, str) and value.startswith("attach://"):
+            name = value.removeprefix("attach://")
+            if name in files:
+                params[key] = files.pop(name)
+    params.update(files)
+    return _normalise_params(params)
+
+
 def _buttons(message: Mapping[str, Any]) -> list[JSON]:
     markup = message.get("reply_markup") or {}
     return [button for row in markup.get("inline_keyboard", []) for button in row]
@@ -550,11 +582,11 @@ class BotAPIEmulator:
         wanted = method.lower()
         return [call for call in self.calls if call.method.lower() == wanted]
 
-    def sent_to(self, chat_id: int) -> list[JSON]:
+    def sent_to(self, chat_id: int, since: int | None = None) -> list[JSON]:
         """Snapshots of every message the bot successfully sent or edited in a chat."""
         return [
             call.result
-            for call in self.calls
+            for call in self.calls[since or 0 :]
             if call.method in _SHOWN_METHODS
             and call.ok
             and isinstance(call.result, dict)
@@ -570,12 +602,34 @@ class BotAPIEmulator:
                 f"no message {message_id} in chat {chat_id} (never sent or deleted)"
             ) from None
 
+    def messages_in(self, chat_id: int) -> list[JSON]:
+        """Current state of every message still in a chat (user's and bot's), oldest first."""
+        stored = self._messages.get(chat_id, {})
+        return [copy.deepcopy(stored[key]) for key in sorted(stored)]
+
+    def file(self, file_id: str) -> UploadedFile:
+        """The upload behind a file_id the emulator handed out."""
+        try:
+            return self._files[file_id]
+        except KeyError:
+            raise AssertionError(f"unknown file_id {file_id!r}") from None
+
     def commands_for(self, scope: JSON | None = None, language_code: str = "") -> list[JSON]:
         return copy.deepcopy(self.commands.get(self._scope_key(scope, language_code), []))
 
     @property
     def pending_updates(self) -> list[JSON]:
         return copy.deepcopy(self._updates)
+
+    def take_updates(self, limit: int | None = None) -> list[JSON]:
+        """Pop queued updates, oldest first, as a confirming getUpdates would.
+
+        For in-process feeding; nothing is recorded in ``calls`` since the bot made no
+        request. ``allowed_updates`` is ignored: the caller decides what to feed.
+        """
+        count = len(self._updates) if limit is None else max(limit, 0)
+        taken, self._updates = self._updates[:count], self._updates[count:]
+        return taken
 
     # -- waiting ---------------------------------------------------------------------
 
@@ -730,6 +784,20 @@ class BotAPIEmulator:
                 f"no inline button with {wanted} on message {message_id} in chat "
                 f"{chat_id}; available buttons: {available}"
             )
+        return self._queue_click(user, current, chosen[0]["callback_data"])
+
+    def click_data(
+        self, user: FakeUser, message: Mapping[str, Any] | Any, callback_data: str
+    ) -> str:
+        """Send a callback query with arbitrary data from a message; returns the query id.
+
+        No button needs to carry ``callback_data``: this is a tampered client or a tap on
+        a keyboard the bot has since replaced, which handlers must survive.
+        """
+        chat_id, message_id = self._message_ref(message)
+        return self._queue_click(user, self.message(chat_id, message_id), callback_data)
+
+    def _queue_click(self, user: FakeUser, message: JSON, data: str) -> str:
         self._users[user.id] = user
         query_id = str(next(self._callback_ids))
         self._open_callbacks.add(query_id)
@@ -738,9 +806,9 @@ class BotAPIEmulator:
                 "callback_query": {
                     "id": query_id,
                     "from": user.as_user(),
-                    "message": current,
-                    "chat_instance": str(abs(chat_id) * 7919 + 13),
-                    "data": chosen[0]["callback_data"],
+                    "message": message,
+                    "chat_instance": str(abs(message["chat"]["id"]) * 7919 + 13),
+                    "data": data,
                 }
             }
         )
@@ -780,12 +848,21 @@ class BotAPIEmulator:
         try:
             params = await self._read_params(request)
         except (ValueError, UnicodeDecodeError):
-            params = {}
-            error = _bad_request("can't parse request body")
-            call = ApiCall(method, params, token, time.monotonic(), error=error.payload())
-            self.calls.append(call)
+            error = _bad_request("can't parse request body").payload()
+            self.calls.append(ApiCall(method, {}, token, time.monotonic(), error=error))
             self._notify_calls()
-            return self._respond(error.payload(), 400)
+            return self._respond(error, 400)
+        status, body = await self.call_api(token, method, params)
+        return self._respond(body, status)
+
+    async def call_api(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, JSON]:
+        """Run one Bot API call: returns the HTTP status and Telegram-shaped body.
+
+        Everything but transport lives here (token check, injected faults, dispatch,
+        recording the ApiCall, error shaping), so the HTTP server and the in-process
+        flow session answer identically. Needs no ``start()``. ``params`` must already
+        be decoded (see ``form_params``); the emulator keeps it as ``ApiCall.params``.
+        """
         known = self._handlers.get(method.lower())
         call = ApiCall(known[0] if known else method, params, token, time.monotonic())
         self.calls.append(call)
@@ -810,7 +887,7 @@ class BotAPIEmulator:
         except _ApiError as exc:
             call.error = exc.payload()
             self._notify_calls()
-            return self._respond(call.error, exc.error_code)
+            return exc.error_code, copy.deepcopy(call.error)
         except Exception as exc:
             # Surface emulator bugs to the bot as a server error instead of a hang.
             logger.exception("Bot API emulator failed on %s", call.method)
@@ -820,10 +897,10 @@ class BotAPIEmulator:
                 "description": f"Internal Server Error: {type(exc).__name__}: {exc}",
             }
             self._notify_calls()
-            return self._respond(call.error, 500)
+            return 500, copy.deepcopy(call.error)
         call.result = copy.deepcopy(result)
         self._notify_calls()
-        return self._respond({"ok": True, "result": result}, 200)
+        return 200, {"ok": True, "result": result}
 
     @staticmethod
     def _respond(body: JSON, status: int) -> web.Response:
@@ -853,21 +930,14 @@ class BotAPIEmulator:
                     params[key] = _decode_form_value(key, value)
             return _normalise_params(params)
         form = await request.post()
+        fields: dict[str, str] = dict(request.query.items())
         uploads: dict[str, UploadedFile] = {}
         for key, value in form.items():
             if isinstance(value, FileField):
                 uploads[key] = self._read_upload(value)
             else:
-                text = value if isinstance(value, str) else bytes(value).decode()
-                params[key] = _decode_form_value(key, text)
-        # aiogram names file parts randomly and points at them with attach://<name>.
-        for key, value in list(params.items()):
-            if isinstance(value, str) and value.startswith("attach://"):
-                name = value.removeprefix("attach://")
-                if name in uploads:
-                    params[key] = uploads.pop(name)
-        params.update(uploads)
-        return _normalise_params(params)
+                fields[key] = value if isinstance(value, str) else bytes(value).decode()
+        return form_params(fields, uploads)
 
     @staticmethod
     def _read_upload(part: FileField) -> UploadedFile:
@@ -875,13 +945,7 @@ class BotAPIEmulator:
             content = part.file.read()
         finally:
             part.file.close()
-        guessed, _ = mimetypes.guess_type(part.filename)
-        return UploadedFile(
-            filename=part.filename,
-            content=content,
-            content_type=part.content_type,
-            mime_type=guessed or part.content_type,
-        )
+        return UploadedFile.received(part.filename, content, part.content_type)
 
     def _notify_calls(self) -> None:
         changed, self._calls_changed = self._calls_changed, asyncio.Event()

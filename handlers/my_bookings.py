@@ -1,0 +1,76 @@
+"""My bookings: the client's upcoming bookings, with cancel (after "are you sure?")."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from database.models import Actor, Client
+from handlers import views
+from handlers.callback_data import BookingCb, Nav
+from handlers.common import reply, show
+from handlers.views import Shop
+from services.container import Services
+from utils.i18n import Translator
+
+router = Router(name="my_bookings")
+
+
+@router.message(Command("my"), StateFilter("*"))
+async def my_command(
+    message: Message,
+    client: Client,
+    t: Translator,
+    shop: Shop,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    await state.clear()
+    await reply(
+        message, views.my_bookings_screen(t, shop, await services.booking.upcoming(client.id))
+    )
+
+
+@router.callback_query(Nav.filter(F.to == "my"))
+async def my_button(
+    callback: CallbackQuery, client: Client, t: Translator, shop: Shop, services: Services
+) -> None:
+    await show(
+        callback, views.my_bookings_screen(t, shop, await services.booking.upcoming(client.id))
+    )
+
+
+@router.callback_query(BookingCb.filter(F.action == "cancel"))
+async def ask_cancel(
+    callback: CallbackQuery,
+    callback_data: BookingCb,
+    client: Client,
+    t: Translator,
+    shop: Shop,
+    services: Services,
+) -> None:
+    check = await services.booking.changeable(callback_data.booking, Actor.client(client.id))
+    details = await services.booking.get(callback_data.booking) if check.ok else None
+    if details is None:
+        await show(callback, views.refusal_screen(t, shop, check.outcome, None))
+        return
+    await show(callback, views.cancel_question(t, shop, details))
+
+
+@router.callback_query(BookingCb.filter(F.action == "cancel_yes"))
+async def cancel(
+    callback: CallbackQuery,
+    callback_data: BookingCb,
+    client: Client,
+    t: Translator,
+    shop: Shop,
+    services: Services,
+) -> None:
+    result = await services.booking.cancel(callback_data.booking, Actor.client(client.id))
+    details = await services.booking.get(callback_data.booking) if result.ok else None
+    if details is None:
+        await show(callback, views.refusal_screen(t, shop, result.outcome, None))
+        return
+    await show(callback, views.cancelled_screen(t, shop, details))

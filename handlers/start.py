@@ -1,0 +1,78 @@
+"""Main menu, help, contacts, price list and language."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from database.models import Client
+from handlers import views
+from handlers.callback_data import LanguageCb, Nav
+from handlers.common import show
+from handlers.views import Shop
+from services.clients import ClientService
+from services.container import Services
+from utils.i18n import LANGUAGES, Translations, Translator
+
+router = Router(name="start")
+
+
+@router.message(CommandStart(), StateFilter("*"))
+async def start(message: Message, t: Translator, shop: Shop, state: FSMContext) -> None:
+    await state.clear()
+    assert message.from_user is not None
+    screen = views.main_menu(t, shop, message.from_user.first_name)
+    await message.answer(screen.text, reply_markup=screen.markup)
+
+
+@router.callback_query(Nav.filter(F.to == "home"))
+async def home(callback: CallbackQuery, t: Translator, shop: Shop) -> None:
+    await show(callback, views.main_menu(t, shop, callback.from_user.first_name))
+
+
+@router.message(Command("help"), StateFilter("*"))
+async def help_command(message: Message, t: Translator, state: FSMContext) -> None:
+    await state.clear()
+    screen = views.help_screen(t)
+    await message.answer(screen.text, reply_markup=screen.markup)
+
+
+@router.callback_query(Nav.filter(F.to == "contacts"))
+async def contacts(callback: CallbackQuery, t: Translator, shop: Shop) -> None:
+    await show(callback, views.contacts_screen(t, shop))
+
+
+@router.callback_query(Nav.filter(F.to == "services"))
+async def price_list(
+    callback: CallbackQuery, t: Translator, shop: Shop, services: Services
+) -> None:
+    await show(callback, views.price_list(t, shop, await services.catalog.services()))
+
+
+@router.message(Command("language"), StateFilter("*"))
+async def language_command(message: Message, t: Translator, state: FSMContext) -> None:
+    await state.clear()
+    screen = views.language_screen(t)
+    await message.answer(screen.text, reply_markup=screen.markup)
+
+
+@router.callback_query(Nav.filter(F.to == "language"))
+async def language_menu(callback: CallbackQuery, t: Translator) -> None:
+    await show(callback, views.language_screen(t))
+
+
+@router.callback_query(LanguageCb.filter(F.code.in_(LANGUAGES)))
+async def set_language(
+    callback: CallbackQuery,
+    callback_data: LanguageCb,
+    client: Client,
+    clients: ClientService,
+    translations: Translations,
+    shop: Shop,
+) -> None:
+    updated = await clients.set_language(client.id, callback_data.code)  # type: ignore[arg-type]
+    t = translations(updated.language)
+    screen = views.main_menu(t, shop, callback.from_user.first_name)
+    await show(callback, views.Screen(t("lang.set") + "\n\n" + screen.text, screen.markup))

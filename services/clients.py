@@ -1,0 +1,94 @@
+"""Clients: who they are (from Telegram), how they want to be addressed, their language."""
+
+from __future__ import annotations
+
+import sqlite3
+from enum import StrEnum
+
+from database import repository as repo
+from database.connection import Database
+from database.models import Client
+from utils.i18n import Language, pick_language
+from utils.timeutil import Clock, system_clock
+
+MAX_NAME_LENGTH = 64
+
+
+class NameProblem(StrEnum):
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+
+
+def clean_name(text: str) -> str | NameProblem:
+    name = " ".join("".join(ch for ch in text if ch.isprintable()).split())
+    if not name:
+        return NameProblem.EMPTY
+    if len(name) > MAX_NAME_LENGTH:
+        return NameProblem.TOO_LONG
+    return name
+
+
+class ClientService:
+    def __init__(
+        self, db: Database, default_language: Language = "ru", clock: Clock = system_clock
+    ) -> None:
+        self.db = db
+        self.default_language = default_language
+        self.clock = clock
+        # Every update needs the client's language; one process polls per token, so a
+        # process-local cache is the truth as long as every change goes through this service.
+        self._cache: dict[int, Client] = {}
+
+    async def touch(
+        self, user_id: int, username: str | None, first_name: str, language_code: str | None
+    ) -> Client:
+        """The client behind a Telegram user, created on first contact, kept up to date."""
+        cached = self._cache.get(user_id)
+        if cached and (cached.username, cached.first_name) == (username, first_name):
+            return cached
+        now = self.clock()
+        language = pick_language(language_code, self.default_language)
+
+        def work(conn: sqlite3.Connection) -> Client:
+            repo.upsert_client(
+                conn,
+                client_id=user_id,
+                username=username,
+                first_name=first_name,
+                language=language,
+                now=now,
+            )
+            client = repo.get_client(conn, user_id)
+            assert client is not None
+            return client
+
+        return self._remember(await self.db.write(work, "client.touch"))
+
+    async def get(self, user_id: int) -> Client | None:
+        return self._cache.get(user_id) or await self.db.read(
+            lambda c: repo.get_client(c, user_id), "client.get"
+        )
+
+    async def set_language(self, user_id: int, language: Language) -> Client:
+        return await self._update(user_id, language=language)
+
+    async def set_name(self, user_id: int, name: str) -> Client:
+        return await self._update(user_id, name=name)
+
+    async def set_phone(self, user_id: int, phone: str) -> Client:
+        return await self._update(user_id, phone=phone)
+
+    async def _update(self, user_id: int, **fields: str) -> Client:
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> Client:
+            repo.update_client(conn, user_id, now, **fields)
+            client = repo.get_client(conn, user_id)
+            assert client is not None, "clients are created by touch() before anything else"
+            return client
+
+        return self._remember(await self.db.write(work, "client.update"))
+
+    def _remember(self, client: Client) -> Client:
+        self._cache[client.id] = client
+        return client
