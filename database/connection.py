@@ -1,29 +1,43 @@
-"""SQLite connections: one writer per process, serialised by an asyncio lock, and one reader.
+"""SQLite connections: one writer per process, fed by a queue, and one reader.
 
 Every database access is a *unit of work*: a plain function taking a ``sqlite3.Connection``.
-The writer runs it inside ``BEGIN IMMEDIATE`` ... ``COMMIT`` on aiosqlite's connection thread, in a
-single hop, so the availability check and the insert cannot interleave with another writer in
-this process (the lock), in another process (the IMMEDIATE write lock) or with themselves (one
-hop: no other coroutine's statements can land inside the transaction). Reads run in a deferred
-transaction on the reader connection, so a unit of work sees one consistent snapshot.
+The writer runs each one inside its own ``BEGIN IMMEDIATE`` ... ``COMMIT`` on aiosqlite's
+connection thread, so the availability check and the insert cannot interleave with another
+writer in this process (one queue, one thread, one transaction after another), in another
+process (the IMMEDIATE write lock) or with another coroutine's statements (a unit of work is a
+single call on the thread). Units that queue up while the thread is busy go over together in one
+hop, still one transaction each. Reads run in a deferred transaction on the reader connection,
+so a unit of work sees one consistent snapshot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import aiosqlite
 
-from database.db_retry import RetryPolicy, run_with_retry
+from database.db_retry import (
+    RetryPolicy,
+    announce_retry,
+    give_up,
+    is_busy_error,
+    run_with_retry,
+)
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Units of work handed to the writer thread in one hop. Larger batches save wake-ups; smaller
+# ones let the first callers hear back sooner (benchmarks/booking.py shows both).
+MAX_BATCH = 64
 Work = Callable[[sqlite3.Connection], T]
 
 
@@ -68,7 +82,9 @@ class Database:
         self.retry = retry or RetryPolicy()
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+        self._queue: list[_Job[Any]] = []
+        self._drainer: asyncio.Task[None] | None = None
+        self._retrying: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +105,12 @@ class Database:
         return conn
 
     async def close(self) -> None:
+        """Finish what was queued (including retries), then close both connections."""
+        while self._drainer is not None or self._retrying:
+            await asyncio.gather(
+                *(t for t in (self._drainer, *self._retrying) if t is not None),
+                return_exceptions=True,
+            )
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
@@ -103,15 +125,52 @@ class Database:
 
     async def write(self, work: Work[T], label: str = "write") -> T:
         """Run ``work`` in one BEGIN IMMEDIATE transaction, retried while the file is locked."""
+        self._require(self._writer)
+        job: _Job[T] = _Job(work, label, asyncio.get_running_loop().create_future())
+        self._enqueue(job)
+        return await job.future
+
+    def _enqueue(self, job: _Job[Any]) -> None:
+        self._queue.append(job)
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
         writer = self._require(self._writer)
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                outcomes = await _on_thread(writer, functools.partial(_run_batch, jobs=batch))
+                for job, (ok, value) in zip(batch, outcomes, strict=True):
+                    self._settle(job, ok, value)
+        except BaseException as exc:  # the thread itself failed: nobody may wait forever
+            for job in self._queue:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            raise
+        finally:
+            self._drainer = None
 
-        async def attempt() -> T:
-            return await _on_thread(
-                writer, lambda raw: run_in_transaction(raw, work, "BEGIN IMMEDIATE")
-            )
+    def _settle(self, job: _Job[Any], ok: bool, value: Any) -> None:
+        if job.future.done():  # the caller was cancelled; the transaction stands
+            return
+        if ok:
+            job.future.set_result(value)
+        elif is_busy_error(value) and job.retries < self.retry.max_retries:
+            job.retries += 1
+            wait = announce_retry(job.label, self.retry, value, job.retries)
+            task = asyncio.create_task(self._requeue_after(job, wait))
+            self._retrying.add(task)
+            task.add_done_callback(self._retrying.discard)
+        elif is_busy_error(value):
+            job.future.set_exception(give_up(job.label, self.retry, value))
+        else:
+            job.future.set_exception(value)
 
-        async with self._write_lock:
-            return await run_with_retry(attempt, self.retry, label)
+    async def _requeue_after(self, job: _Job[Any], wait: float) -> None:
+        # Waiting here, not on the writer thread, lets other units of work go on meanwhile.
+        await asyncio.sleep(wait)
+        self._enqueue(job)
 
     async def read(self, work: Work[T], label: str = "read") -> T:
         """Run ``work`` in one read transaction (a consistent snapshot) on the reader."""
@@ -127,6 +186,25 @@ class Database:
         if conn is None:
             raise RuntimeError("Database is not open")
         return conn
+
+
+@dataclass
+class _Job(Generic[T]):
+    work: Work[T]
+    label: str
+    future: asyncio.Future[T]
+    retries: int = 0
+
+
+def _run_batch(conn: sqlite3.Connection, jobs: list[_Job[Any]]) -> list[tuple[bool, Any]]:
+    """Runs on the writer thread: each unit of work in its own transaction; results or errors."""
+    outcomes: list[tuple[bool, Any]] = []
+    for job in jobs:
+        try:
+            outcomes.append((True, run_in_transaction(conn, job.work, "BEGIN IMMEDIATE")))
+        except Exception as exc:
+            outcomes.append((False, exc))
+    return outcomes
 
 
 async def _on_thread(conn: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:

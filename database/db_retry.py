@@ -48,6 +48,27 @@ def is_busy_error(exc: BaseException) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
+def give_up(label: str, policy: RetryPolicy, exc: BaseException) -> DatabaseBusyError:
+    logger.error("%s: still locked after %d retries", label, policy.max_retries)
+    error = DatabaseBusyError(f"{label}: database is locked")
+    error.__cause__ = exc
+    return error
+
+
+def announce_retry(label: str, policy: RetryPolicy, exc: BaseException, retry: int) -> float:
+    """Log retry number ``retry`` of ``label`` and return how long to wait before it."""
+    wait = policy.delay_before(retry)
+    logger.warning(
+        "%s: database is locked (%s); retry %d/%d in %.2fs",
+        label,
+        exc,
+        retry,
+        policy.max_retries,
+        wait,
+    )
+    return wait
+
+
 async def run_with_retry(
     attempt: Callable[[], Awaitable[T]],
     policy: RetryPolicy,

@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from utils.timeutil import from_ts
 
@@ -200,8 +201,12 @@ class BookingDetails:
         )
 
 
-@dataclass(frozen=True)
-class BusyInterval:
+# (specialist_id, start, busy_until, booking_id): the calendar reads thousands per request, so
+# the repository hands them over as the plain tuples SQLite returns.
+BusyRow = tuple[int, int, int, int]
+
+
+class BusyInterval(NamedTuple):
     """The time a specialist is taken by one active booking: [start, busy_until), Unix seconds."""
 
     specialist_id: int

@@ -16,7 +16,7 @@ from database.models import (
     Booking,
     BookingDetails,
     BookingStatus,
-    BusyInterval,
+    BusyRow,
     Client,
     ScheduleException,
     Service,
@@ -270,7 +270,7 @@ def busy_intervals(
     start: datetime,
     end: datetime,
     specialist_ids: Sequence[int] | None = None,
-) -> list[BusyInterval]:
+) -> list[BusyRow]:
     """Active bookings that take any time in [start, end), sorted by specialist and start.
 
     A booking never takes more than two days (duration and buffer are at most 24h each), so
@@ -283,7 +283,9 @@ def busy_intervals(
         sql += f" AND specialist_id IN ({','.join('?' * len(specialist_ids))})"
         params.extend(specialist_ids)
     sql += " ORDER BY specialist_id, start_at"
-    return [BusyInterval(r[0], r[1], r[2], r[3]) for r in conn.execute(sql, params)]
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: no sqlite3.Row per booking on this hot path
+    return cursor.execute(sql, params).fetchall()
 
 
 def insert_booking(

@@ -35,11 +35,10 @@ from services.slots import (
     SpecialistSchedule,
     available_days,
     busy_by_specialist,
-    candidate_starts,
     free_starts,
     hours_for_day,
+    is_candidate,
     month_days,
-    specialist_free_starts,
 )
 from utils.timeutil import Clock, day_bounds_utc, system_clock, to_local
 
@@ -336,11 +335,9 @@ class BookingService:
     ) -> tuple[list[SpecialistSchedule], list[ScheduleException]]:
         start, _ = day_bounds_utc(self.tz, first)
         _, end = day_bounds_utc(self.tz, last)
-        busy = [
-            b
-            for b in repo.busy_intervals(conn, start, end, specialist_ids)
-            if b.booking_id != exclude_booking
-        ]
+        busy = repo.busy_intervals(conn, start, end, specialist_ids)
+        if exclude_booking is not None:
+            busy = [b for b in busy if b[3] != exclude_booking]
         index = busy_by_specialist(busy, specialist_ids)
         weekly = repo.weekly_hours(conn, specialist_ids)
         schedules = [SpecialistSchedule(sid, weekly[sid], index[sid]) for sid in specialist_ids]
@@ -402,11 +399,12 @@ class BookingService:
         schedules, exceptions = self._schedules(conn, offering, day, day, exclude)
         query = self._query(service, now)
 
+        # Lead time and horizon were checked above; what is left is the one start itself.
         working = [
             s
             for s in schedules
-            if start
-            in candidate_starts(
+            if is_candidate(
+                start,
                 day,
                 self.tz,
                 hours_for_day(day, s.specialist_id, s.weekly, exceptions),
@@ -416,7 +414,7 @@ class BookingService:
         ]
         if not working:
             return BookingResult(Outcome.OUTSIDE_HOURS)
-        free = [s for s in working if start in specialist_free_starts(day, s, exceptions, query)]
+        free = [s for s in working if query.is_free(start, s.busy)]
         if not free:
             return BookingResult(Outcome.SLOT_TAKEN)
         return _Placement(service, self._least_loaded(conn, free, day))
@@ -429,7 +427,7 @@ class BookingService:
             return free[0].specialist_id
         start, end = day_bounds_utc(self.tz, day)
         ids = [s.specialist_id for s in free]
-        load = Counter(b.specialist_id for b in repo.busy_intervals(conn, start, end, ids))
+        load = Counter(b[0] for b in repo.busy_intervals(conn, start, end, ids))
         return min(ids, key=lambda sid: load[sid])
 
     def _insert(

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import functools
+import itertools
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from pytz.tzinfo import BaseTzInfo
 
-from database.models import BusyInterval, ScheduleException
+from database.models import BusyRow, ScheduleException
 from utils.hours import Interval, WeeklyHours
 from utils.timeutil import local_today, localize_boundary, localize_strict, to_ts
 
@@ -68,9 +71,30 @@ def _wall(day: date, minute: int) -> datetime:
 
 def candidate_starts(
     day: date, tz: BaseTzInfo, hours: Sequence[Interval], duration_minutes: int, step: int
-) -> Iterator[datetime]:
+) -> tuple[datetime, ...]:
     """Starts inside working hours that exist on the wall clock, ascending, bookings ignored."""
+    return _candidates(day, tz, tuple(hours), duration_minutes, step)
+
+
+def is_candidate(
+    start: datetime,
+    day: date,
+    tz: BaseTzInfo,
+    hours: Sequence[Interval],
+    duration_minutes: int,
+    step: int,
+) -> bool:
+    return start in _candidate_set(day, tz, tuple(hours), duration_minutes, step)
+
+
+# Localizing wall times through pytz is the engine's main cost, and the answer for a given day,
+# zone, hours and service length never changes: compute it once per process.
+@functools.lru_cache(maxsize=16384)
+def _candidates(
+    day: date, tz: BaseTzInfo, hours: tuple[Interval, ...], duration_minutes: int, step: int
+) -> tuple[datetime, ...]:
     duration = timedelta(minutes=duration_minutes)
+    found: list[datetime] = []
     for first, last in hours:
         closing = localize_boundary(tz, _wall(day, last))
         for minute in range(first, last, step):
@@ -79,21 +103,33 @@ def candidate_starts(
                 continue
             if start + duration > closing:
                 break
-            yield start
+            found.append(start)
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=16384)
+def _candidate_stamps(
+    day: date, tz: BaseTzInfo, hours: tuple[Interval, ...], duration_minutes: int, step: int
+) -> tuple[int, ...]:
+    return tuple(to_ts(s) for s in _candidates(day, tz, hours, duration_minutes, step))
+
+
+@functools.lru_cache(maxsize=16384)
+def _candidate_set(
+    day: date, tz: BaseTzInfo, hours: tuple[Interval, ...], duration_minutes: int, step: int
+) -> frozenset[datetime]:
+    return frozenset(_candidates(day, tz, hours, duration_minutes, step))
 
 
 class BusyIndex:
     """Answers "is [start, end) free?" for one specialist in O(log n)."""
 
-    def __init__(self, intervals: Sequence[BusyInterval]) -> None:
-        ordered = sorted(intervals, key=lambda b: b.start)
-        self._starts = [b.start for b in ordered]
+    def __init__(self, intervals: Sequence[BusyRow]) -> None:
+        # Positional access: the rows are BusyInterval tuples or the plain tuples SQLite returns.
+        ordered = sorted(intervals, key=operator.itemgetter(1))
+        self._starts = [b[1] for b in ordered]
         # Running maximum of the ends: correct even if old data holds overlapping bookings.
-        self._max_until: list[int] = []
-        running = 0
-        for b in ordered:
-            running = max(running, b.until)
-            self._max_until.append(running)
+        self._max_until = list(itertools.accumulate((b[2] for b in ordered), max))
 
     def is_free(self, start: int, end: int) -> bool:
         before_end = bisect.bisect_left(self._starts, end)
@@ -110,6 +146,23 @@ class SlotQuery:
     now: datetime
     rules: SlotRules
 
+    @functools.cached_property
+    def bookable(self) -> tuple[date, date]:
+        return local_today(self.tz, self.now), self.rules.last_bookable_day(self.tz, self.now)
+
+    @functools.cached_property
+    def earliest(self) -> datetime:
+        return self.rules.earliest_start(self.now)
+
+    @functools.cached_property
+    def taken_seconds(self) -> int:
+        """How long a booking keeps the specialist: the service plus its buffer."""
+        return (self.duration_minutes + self.buffer_minutes) * 60
+
+    def is_free(self, start: datetime, busy: BusyIndex) -> bool:
+        ts = to_ts(start)
+        return busy.is_free(ts, ts + self.taken_seconds)
+
 
 @dataclass(frozen=True)
 class SpecialistSchedule:
@@ -123,15 +176,13 @@ class SpecialistSchedule:
 def iter_free_starts(
     day: date, hours: Sequence[Interval], busy: BusyIndex, q: SlotQuery
 ) -> Iterator[datetime]:
-    if not local_today(q.tz, q.now) <= day <= q.rules.last_bookable_day(q.tz, q.now):
+    first, last = q.bookable
+    if not first <= day <= last:
         return
-    earliest = q.rules.earliest_start(q.now)
-    taken = (q.duration_minutes + q.buffer_minutes) * 60
-    for start in candidate_starts(day, q.tz, hours, q.duration_minutes, q.rules.step_minutes):
-        if start < earliest:
-            continue
-        ts = to_ts(start)
-        if busy.is_free(ts, ts + taken):
+    earliest, taken = to_ts(q.earliest), q.taken_seconds
+    key = (day, q.tz, tuple(hours), q.duration_minutes, q.rules.step_minutes)
+    for start, ts in zip(_candidates(*key), _candidate_stamps(*key), strict=True):
+        if ts >= earliest and busy.is_free(ts, ts + taken):
             yield start
 
 
@@ -181,10 +232,10 @@ def available_days(
 
 
 def busy_by_specialist(
-    intervals: Sequence[BusyInterval], specialist_ids: Sequence[int]
+    intervals: Sequence[BusyRow], specialist_ids: Sequence[int]
 ) -> Mapping[int, BusyIndex]:
-    grouped: dict[int, list[BusyInterval]] = {sid: [] for sid in specialist_ids}
+    grouped: dict[int, list[BusyRow]] = {sid: [] for sid in specialist_ids}
     for interval in intervals:
-        if interval.specialist_id in grouped:
-            grouped[interval.specialist_id].append(interval)
+        if interval[0] in grouped:
+            grouped[interval[0]].append(interval)
     return {sid: BusyIndex(items) for sid, items in grouped.items()}

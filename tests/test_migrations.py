@@ -172,6 +172,21 @@ async def test_older_layout_upgrades_without_losing_a_row(
     assert migrate(path, ctx(tz)).applied == []
 
 
+def test_a_database_at_an_older_version_gets_only_the_newer_migrations(
+    db_path: Path, tz: BaseTzInfo
+) -> None:
+    everything = discover()
+    first = migrate(db_path, ctx(tz), migrations=everything[:1])
+    assert first.applied == [1]
+    later = migrate(db_path, ctx(tz))
+    assert later.applied == [m.version for m in everything[1:]]
+    assert later.backup is not None  # a database with data is copied aside first
+    conn = sqlite3.connect(db_path)
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]
+    assert versions == [m.version for m in everything]
+    conn.close()
+
+
 def test_unreadable_old_rows_stop_the_upgrade_and_change_nothing(
     tmp_path: Path, tz: BaseTzInfo
 ) -> None:
@@ -210,7 +225,7 @@ def test_migrate_command_line(tmp_path: Path) -> None:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
-    assert "applied [1]" in run.stdout
+    assert f"applied {[m.version for m in discover()]}" in run.stdout
     again = subprocess.run(
         [sys.executable, "-m", "database.migrate"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,

@@ -1,0 +1,71 @@
+"""The Database wrapper: units of work, each its own transaction, even when batched."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from database.connection import Database
+
+
+async def test_units_of_work_queued_together_are_still_separate_transactions(
+    db: Database,
+) -> None:
+    await db.write(lambda c: c.execute("CREATE TABLE t (v INTEGER UNIQUE)"))
+
+    def insert(value: int):
+        return lambda c: c.execute("INSERT INTO t VALUES (?)", (value,)).rowcount
+
+    def insert_then_fail(c: sqlite3.Connection) -> None:
+        c.execute("INSERT INTO t VALUES (100)")
+        raise RuntimeError("step two failed")
+
+    results = await asyncio.gather(
+        db.write(insert(1)),
+        db.write(insert_then_fail),
+        db.write(insert(1)),  # violates UNIQUE: only this unit fails
+        db.write(insert(2)),
+        return_exceptions=True,
+    )
+    assert results[0] == 1
+    assert isinstance(results[1], RuntimeError)
+    assert isinstance(results[2], sqlite3.IntegrityError)
+    assert results[3] == 1
+    values = await db.read(lambda c: [r[0] for r in c.execute("SELECT v FROM t ORDER BY v")])
+    assert values == [1, 2]  # 100 was rolled back with its failing unit
+
+
+async def test_many_writes_in_flight_all_complete_in_order(db: Database) -> None:
+    await db.write(lambda c: c.execute("CREATE TABLE log (n INTEGER)"))
+    await asyncio.gather(
+        *(
+            db.write(lambda c, n=n: c.execute("INSERT INTO log VALUES (?)", (n,)))
+            for n in range(300)
+        )
+    )
+    logged = await db.read(lambda c: [r[0] for r in c.execute("SELECT n FROM log ORDER BY rowid")])
+    assert logged == list(range(300))
+
+
+async def test_close_waits_for_queued_work(db_path) -> None:
+    database = Database(db_path)
+    await database.open()
+    await database.write(lambda c: c.execute("CREATE TABLE x (n INTEGER)"))
+    pending = [
+        asyncio.create_task(database.write(lambda c: c.execute("INSERT INTO x VALUES (1)")))
+        for _ in range(10)
+    ]
+    await asyncio.sleep(0)
+    await database.close()
+    assert all(t.done() and t.exception() is None for t in pending)
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM x").fetchone()[0] == 10
+    conn.close()
+
+
+async def test_using_a_closed_database_is_an_error(db_path) -> None:
+    database = Database(db_path)
+    with pytest.raises(RuntimeError, match="not open"):
+        await database.write(lambda c: None)
