@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 
 import pytest
 
@@ -15,7 +16,7 @@ async def test_units_of_work_queued_together_are_still_separate_transactions(
 ) -> None:
     await db.write(lambda c: c.execute("CREATE TABLE t (v INTEGER UNIQUE)"))
 
-    def insert(value: int):
+    def insert(value: int) -> Callable[[sqlite3.Connection], int]:
         return lambda c: c.execute("INSERT INTO t VALUES (?)", (value,)).rowcount
 
     def insert_then_fail(c: sqlite3.Connection) -> None:
