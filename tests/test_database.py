@@ -40,12 +40,10 @@ async def test_units_of_work_queued_together_are_still_separate_transactions(
 
 async def test_many_writes_in_flight_all_complete_in_order(db: Database) -> None:
     await db.write(lambda c: c.execute("CREATE TABLE log (n INTEGER)"))
-    await asyncio.gather(
-        *(
-            db.write(lambda c, n=n: c.execute("INSERT INTO log VALUES (?)", (n,)))
-            for n in range(300)
-        )
-    )
+    def insert(n: int) -> Callable[[sqlite3.Connection], object]:
+        return lambda c: c.execute("INSERT INTO log VALUES (?)", (n,))
+
+    await asyncio.gather(*(db.write(insert(n)) for n in range(300)))
     logged = await db.read(lambda c: [r[0] for r in c.execute("SELECT n FROM log ORDER BY rowid")])
     assert logged == list(range(300))
 
