@@ -8,8 +8,8 @@ exactly ``--starts`` free start times in the booking horizon, then ``--clients``
 at once, client i booking start i % starts. Exactly ``--starts`` attempts can succeed. It runs
 three ways, each on its own fresh database file:
 
-* ours      BookingService on the real Database (one writer connection, an asyncio lock,
-            one thread hop per transaction);
+* ours      BookingService on the real Database (one writer connection fed by a queue; units
+            of work that queue up go to its thread together, each in its own transaction);
 * baseline  what simple bots do: a new aiosqlite connection per attempt and one awaited
             statement at a time inside BEGIN IMMEDIATE, retried with backoff when locked;
 * limit     BookingService's own transactions run one after another on one plain sqlite3

@@ -62,7 +62,7 @@ async def test_fifty_coroutines_one_slot_one_winner(
 async def test_fifty_connections_in_one_process_one_winner(
     add_service: AddService, db_path: Path, tz: BaseTzInfo, clock: FakeClock
 ) -> None:
-    """Each client on its own connection: the file lock, not our asyncio lock, decides."""
+    """Each client on its own connection: the file lock, not our writer queue, decides."""
     service = await add_service()
     start = at(tz, WED, "10:00")
     databases = [
