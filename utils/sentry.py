@@ -36,7 +36,6 @@ def init_sentry(dsn: str | None, **options: Any) -> bool:
         dsn=dsn,
         before_send=before_send,
         before_breadcrumb=before_breadcrumb,
-        send_default_pii=False,
         **options,
     )
     return True
