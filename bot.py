@@ -27,6 +27,7 @@ from services.container import build_services, database_for
 from utils.i18n import Translations
 from utils.logging_setup import setup_logging
 from utils.sentry import init_sentry
+from utils.telegram import RetryAfterMiddleware
 from utils.timeutil import get_tz, system_clock
 
 logger = logging.getLogger("bot")
@@ -38,6 +39,7 @@ class TokenRejected(Exception):
 
 def make_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(RetryAfterMiddleware())
     return Bot(
         settings.require_bot_token(),
         session=session,
