@@ -427,8 +427,9 @@ def void_pending_reminders(
     conn: sqlite3.Connection, booking_id: int, reason: str, now: datetime
 ) -> int:
     cur = conn.execute(
+        # A row being sent ('sending') is left to finish: it ends sent or failed, truthfully.
         """UPDATE reminders SET status = 'skipped', reason = ?, updated_at = ?
-           WHERE booking_id = ? AND status IN ('pending', 'sending')""",
+           WHERE booking_id = ? AND status = 'pending'""",
         (reason, to_ts(now), booking_id),
     )
     return cur.rowcount
@@ -438,6 +439,64 @@ def reminders_of(conn: sqlite3.Connection, booking_id: int) -> list[sqlite3.Row]
     return list(
         conn.execute("SELECT * FROM reminders WHERE booking_id = ? ORDER BY due_at", (booking_id,))
     )
+
+
+_DUE_SQL = """
+SELECT r.id AS reminder_id, r.offset_minutes, r.due_at, r.attempts,
+       b.id AS booking_id, b.client_id, b.start_at, b.status AS booking_status,
+       s.name AS service_name, sp.name AS specialist_name,
+       c.language AS client_language, c.is_reachable AS client_reachable
+FROM reminders r
+JOIN bookings b ON b.id = r.booking_id
+JOIN services s ON s.id = b.service_id
+JOIN specialists sp ON sp.id = b.specialist_id
+JOIN clients c ON c.id = b.client_id
+"""
+
+
+def due_reminders(conn: sqlite3.Connection, now: datetime, limit: int) -> list[sqlite3.Row]:
+    return list(
+        conn.execute(
+            _DUE_SQL + " WHERE r.status = 'pending' AND r.kind = 'reminder' AND r.due_at <= ?"
+            " ORDER BY r.due_at, r.id LIMIT ?",
+            (to_ts(now), limit),
+        )
+    )
+
+
+def set_reminder_status(
+    conn: sqlite3.Connection,
+    reminder_id: int,
+    status: str,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    expect: str | None = None,
+) -> bool:
+    """Move a reminder to ``status``; with ``expect``, only from that status (a compare-and-set)."""
+    ts = to_ts(now)
+    sql = """UPDATE reminders SET status = ?, reason = ?, updated_at = ?,
+                 attempts = attempts + (? = 'sending'),
+                 claimed_at = CASE WHEN ? = 'sending' THEN ? ELSE claimed_at END,
+                 sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END
+             WHERE id = ?"""
+    params: list[object] = [status, reason, ts, status, status, ts, status, ts, reminder_id]
+    if expect is not None:
+        sql += " AND status = ?"
+        params.append(expect)
+    return conn.execute(sql, params).rowcount == 1
+
+
+def abandon_stale_sending(conn: sqlite3.Connection, claimed_before: datetime, now: datetime) -> int:
+    """Rows claimed by a process that died mid-send: we cannot know whether the message left,
+    so they are failed, never sent again (at most once)."""
+    cur = conn.execute(
+        """UPDATE reminders SET status = 'failed', updated_at = ?,
+               reason = 'interrupted while sending; not sent again'
+           WHERE status = 'sending' AND claimed_at < ?""",
+        (to_ts(now), to_ts(claimed_before)),
+    )
+    return cur.rowcount
 
 
 def audit(

@@ -44,7 +44,11 @@ class ClientService:
     ) -> Client:
         """The client behind a Telegram user, created on first contact, kept up to date."""
         cached = self._cache.get(user_id)
-        if cached and (cached.username, cached.first_name) == (username, first_name):
+        # An unreachable client who writes to us has unblocked the bot: the upsert says so.
+        if cached and cached.is_reachable and (cached.username, cached.first_name) == (
+            username,
+            first_name,
+        ):
             return cached
         now = self.clock()
         language = pick_language(language_code, self.default_language)
@@ -78,7 +82,15 @@ class ClientService:
     async def set_phone(self, user_id: int, phone: str) -> Client:
         return await self._update(user_id, phone=phone)
 
-    async def _update(self, user_id: int, **fields: str) -> Client:
+    async def mark_unreachable(self, user_id: int) -> bool:
+        """The client blocked the bot. True only on the change, so the staff hear of it once."""
+        before = await self.get(user_id)
+        if before is None or not before.is_reachable:
+            return False
+        await self._update(user_id, is_reachable=0)
+        return True
+
+    async def _update(self, user_id: int, **fields: str | int) -> Client:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> Client:

@@ -1,0 +1,338 @@
+"""The reminder outbox on a real database file, a moved clock, and a recording delivery."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pytz.tzinfo import BaseTzInfo
+
+from database.connection import Database
+from database.models import Actor
+from services.booking import BookingRules, BookingService
+from services.catalog import CatalogService
+from services.clients import ClientService
+from services.reminders import (
+    DueReminder,
+    RecipientBlocked,
+    ReminderService,
+    RetryLater,
+    TransientError,
+)
+from services.schedule import ScheduleService
+from tests.conftest import ADMIN, AddService, at
+from utils.hours import parse_weekly
+from utils.timeutil import FakeClock, get_tz, to_ts
+
+WED = date(2026, 12, 2)
+ALICE, BOB = 111, 222
+
+
+class Outbox:
+    """A delivery that records what would have gone to Telegram, or fails as told."""
+
+    def __init__(self) -> None:
+        self.delivered: list[DueReminder] = []
+        self.failures: list[Exception] = []
+        self.unreachable: list[int] = []
+        self.waits: list[float] = []
+
+    async def deliver(self, reminder: DueReminder) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.delivered.append(reminder)
+
+    async def on_unreachable(self, client_id: int) -> None:
+        self.unreachable.append(client_id)
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    def service(self, db: Database, clock: FakeClock) -> ReminderService:
+        return ReminderService(
+            db, self.deliver, self.on_unreachable, clock=clock, sleep=self.sleep, backoff=1.0
+        )
+
+
+async def statuses(db: Database, booking_id: int) -> dict[int, tuple[str, str | None]]:
+    rows = await db.read(
+        lambda c: list(
+            c.execute(
+                "SELECT offset_minutes, status, reason FROM reminders WHERE booking_id = ?",
+                (booking_id,),
+            )
+        )
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+@pytest.fixture
+def outbox() -> Outbox:
+    return Outbox()
+
+
+async def book(
+    booking: BookingService,
+    add_service: AddService,
+    tz: BaseTzInfo,
+    client: int = ALICE,
+    hhmm: str = "10:00",
+) -> int:
+    service = await add_service()
+    result = await booking.book(client, service.id, at(tz, WED, hhmm))
+    assert result.booking is not None
+    return result.booking.id
+
+
+async def test_each_reminder_goes_once_at_its_time(
+    booking: BookingService,
+    add_service: AddService,
+    db: Database,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    outbox: Outbox,
+) -> None:
+    booking_id = await book(booking, add_service, tz)
+    reminders = outbox.service(db, clock)
+
+    assert (await reminders.dispatch_due()).sent == []  # Tue 08:00: nothing due yet
+    clock.set(at(tz, date(2026, 12, 1), "09:59"))
+    assert (await reminders.dispatch_due()).sent == []
+    clock.set(at(tz, date(2026, 12, 1), "10:00"))  # 24 hours before
+    assert len((await reminders.dispatch_due()).sent) == 1
+    assert len((await reminders.dispatch_due()).sent) == 0  # never twice
+    clock.set(at(tz, WED, "08:00"))  # 2 hours before
+    assert len((await reminders.dispatch_due()).sent) == 1
+    assert [r.offset_minutes for r in outbox.delivered] == [1440, 120]
+    assert outbox.delivered[0].start == at(tz, WED, "10:00")
+    assert outbox.delivered[0].service_name == "Haircut"
+    assert {s for s, _ in (await statuses(db, booking_id)).values()} == {"sent"}
+
+
+async def test_cancelled_or_rescheduled_bookings_get_none_and_the_new_one_gets_its_own(
+    booking: BookingService,
+    add_service: AddService,
+    db: Database,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    outbox: Outbox,
+) -> None:
+    cancelled = await book(booking, add_service, tz, ALICE, "10:00")
+    moved = await book(booking, add_service, tz, BOB, "12:00")
+    assert (await booking.cancel(cancelled, Actor.client(ALICE))).ok
+    result = await booking.reschedule(moved, at(tz, WED, "15:00"), Actor.client(BOB))
+    assert result.booking is not None
+    reminders = outbox.service(db, clock)
+
+    clock.set(at(tz, WED, "09:00"))
+    await reminders.dispatch_due()
+    clock.set(at(tz, WED, "13:00"))  # the new booking's 2-hour reminder
+    await reminders.dispatch_due()
+    # The new booking's 24-hour reminder was due on Tuesday 15:00: still useful on Wednesday 09:00.
+    assert [(r.booking_id, r.offset_minutes) for r in outbox.delivered] == [
+        (result.booking.id, 1440),
+        (result.booking.id, 120),
+    ]
+    assert all(s == "skipped" for s, _ in (await statuses(db, cancelled)).values())
+    assert all(s == "skipped" for s, _ in (await statuses(db, moved)).values())
+
+
+async def test_after_downtime_the_latest_due_reminder_goes_if_still_useful(
+    booking: BookingService,
+    add_service: AddService,
+    db: Database,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    outbox: Outbox,
+) -> None:
+    early = await book(booking, add_service, tz, ALICE, "10:00")
+    late = await book(booking, add_service, tz, BOB, "18:00")
+    clock.set(at(tz, WED, "16:30"))  # the bot was down since Tuesday morning
+    report = await outbox.service(db, clock).dispatch_due()
+    # Alice's appointment has started: nothing for her. Bob's both reminders are due: only the
+    # 2-hour one goes (one message, not two at once).
+    assert [(r.booking_id, r.offset_minutes) for r in outbox.delivered] == [(late, 120)]
+    assert len(report.skipped) == 3
+    early_rows = await statuses(db, early)
+    assert early_rows[120] == ("skipped", "the appointment had already started")
+    assert (await statuses(db, late))[1440][0] == "skipped"
+
+
+async def test_a_fresh_process_sends_what_is_pending_once_and_never_resends_an_interrupted_one(
+    booking: BookingService,
+    add_service: AddService,
+    db: Database,
+    db_path: Path,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    outbox: Outbox,
+) -> None:
+    first = await book(booking, add_service, tz, ALICE, "10:00")
+    second = await book(booking, add_service, tz, BOB, "15:00")
+    clock.set(at(tz, date(2026, 12, 1), "10:00"))
+    # A process claimed Alice's reminder and died before recording the result.
+    await db.write(
+        lambda c: c.execute(
+            "UPDATE reminders SET status = 'sending', claimed_at = ? "
+            "WHERE booking_id = ? AND offset_minutes = 1440",
+            (to_ts(clock()), first),
+        )
+    )
+    clock.set(at(tz, date(2026, 12, 1), "15:00"))  # restarted five hours later
+    restarted = Database(db_path)
+    await restarted.open()
+    try:
+        await outbox.service(restarted, clock).dispatch_due()
+        await outbox.service(restarted, clock).dispatch_due()
+    finally:
+        await restarted.close()
+    assert [(r.booking_id, r.offset_minutes) for r in outbox.delivered] == [(second, 1440)]
+    assert (await statuses(db, first))[1440][0] == "failed"
+
+
+async def test_two_dispatchers_on_one_file_send_no_duplicate(
+    add_service: AddService,
+    db: Database,
+    db_path: Path,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    booking: BookingService,
+) -> None:
+    service = await add_service()
+    ids = []
+    for n, hhmm in enumerate(["10:00", "11:00", "12:00", "13:00", "15:00", "16:00"]):
+        for client in (1000 + n, 2000 + n):
+            result = await booking.book(
+                client, service.id, at(tz, date(2026, 12, 2 + (client > 1999)), hhmm)
+            )
+            assert result.booking is not None
+            ids.append(result.booking.id)
+    clock.set(at(tz, date(2026, 12, 3), "09:00"))
+    outboxes = [Outbox(), Outbox()]
+    databases = [Database(db_path), Database(db_path)]
+    for d in databases:
+        await d.open()
+    try:
+        for _ in range(3):
+            await asyncio.gather(
+                *(
+                    o.service(d, clock).dispatch_due()
+                    for o, d in zip(outboxes, databases, strict=True)
+                )
+            )
+    finally:
+        for d in databases:
+            await d.close()
+    delivered = [(r.booking_id, r.offset_minutes) for o in outboxes for r in o.delivered]
+    assert len(delivered) == len(set(delivered))
+    sent = await db.read(
+        lambda c: c.execute("SELECT count(*) FROM reminders WHERE status = 'sent'").fetchone()[0]
+    )
+    assert sent == len(delivered) > 0
+
+
+async def test_blocked_client_is_marked_unreachable_and_the_staff_told_once(
+    booking: BookingService,
+    add_service: AddService,
+    db: Database,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    outbox: Outbox,
+) -> None:
+    service = await add_service()
+    first = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
+    second = await booking.book(ALICE, service.id, at(tz, WED, "15:00"))
+    assert first.booking is not None and second.booking is not None
+    clients = ClientService(db, "en", clock)
+    told: list[int] = []
+
+    async def unreachable(client_id: int) -> None:
+        if await clients.mark_unreachable(client_id):
+            told.append(client_id)
+
+    outbox.failures = [RecipientBlocked("Forbidden: bot was blocked by the user")]
+    reminders = ReminderService(db, outbox.deliver, unreachable, clock=clock, sleep=outbox.sleep)
+    clock.set(at(tz, date(2026, 12, 1), "10:00"))
+    report = await reminders.dispatch_due()
+    assert len(report.failed) == 1
+    clock.set(at(tz, date(2026, 12, 1), "15:00"))
+    report = await reminders.dispatch_due()
+    assert report.skipped and not report.sent  # unreachable: not even tried
+    assert told == [ALICE]
+    client = await clients.get(ALICE)
+    assert client is not None and not client.is_reachable
+    reason = (await statuses(db, first.booking.id))[1440]
+    assert reason[0] == "failed" and "blocked" in (reason[1] or "")
+    # Writing to the bot again makes the client reachable again.
+    again = await clients.touch(ALICE, None, "", "en")
+    assert again.is_reachable
+
+
+async def test_flood_control_is_waited_out(
+    booking: BookingService,
+    add_service: AddService,
+    db: Database,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    outbox: Outbox,
+) -> None:
+    booking_id = await book(booking, add_service, tz)
+    outbox.failures = [RetryLater(3), RetryLater(5)]
+    clock.set(at(tz, date(2026, 12, 1), "10:00"))
+    report = await outbox.service(db, clock).dispatch_due()
+    assert len(report.sent) == 1
+    assert outbox.waits == [3, 5]
+    assert (await statuses(db, booking_id))[1440][0] == "sent"
+
+
+async def test_network_errors_retry_with_backoff_then_later_then_give_up(
+    booking: BookingService,
+    add_service: AddService,
+    db: Database,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    outbox: Outbox,
+) -> None:
+    booking_id = await book(booking, add_service, tz)
+    clock.set(at(tz, date(2026, 12, 1), "10:00"))
+    reminders = outbox.service(db, clock)
+
+    outbox.failures = [TransientError("timeout"), TransientError("502")]
+    assert len((await reminders.dispatch_due()).sent) == 1  # third try within the dispatch
+    assert outbox.waits == [1.0, 2.0]
+
+    clock.set(at(tz, WED, "08:00"))
+    outbox.failures = [TransientError("down")] * 3
+    report = await reminders.dispatch_due()
+    assert report.postponed and not report.sent
+    assert (await statuses(db, booking_id))[120][0] == "pending"  # the next poll tries again
+    outbox.failures = [TransientError("down")] * 100
+    for _ in range(10):
+        await reminders.dispatch_due()
+    status, reason = (await statuses(db, booking_id))[120]
+    assert status == "failed"
+    assert "gave up after 5 tries" in (reason or "")
+
+
+async def test_reminders_of_a_booking_across_the_berlin_dst_change(
+    db: Database, rules: BookingRules, outbox: Outbox
+) -> None:
+    berlin = get_tz("Europe/Berlin")
+    clock = FakeClock(datetime(2026, 3, 27, 11, 0, tzinfo=UTC))  # Fri 12:00 CET
+    await ScheduleService(db, clock).seed_weekly_hours(parse_weekly("mon-sun 10:00-18:00"))
+    service = await CatalogService(db, clock).add(ADMIN, name="Cut", duration_minutes=60, price=10)
+    booking = BookingService(db, berlin, rules, clock)
+    made = await booking.book(ALICE, service.id, at(berlin, date(2026, 3, 30), "10:00"))
+    assert made.booking is not None
+    reminders = outbox.service(db, clock)
+    # Sunday 09:59 CEST is 07:59 UTC: one minute early, nothing.
+    clock.set(datetime(2026, 3, 29, 7, 59, tzinfo=UTC))
+    assert not (await reminders.dispatch_due()).sent
+    clock.set(datetime(2026, 3, 29, 8, 0, tzinfo=UTC))  # Sunday 10:00 CEST: 24 h before
+    assert len((await reminders.dispatch_due()).sent) == 1
+    clock.set(datetime(2026, 3, 30, 6, 0, tzinfo=UTC))  # Monday 08:00 CEST: 2 h before
+    assert len((await reminders.dispatch_due()).sent) == 1
+    assert outbox.delivered[0].start.astimezone(berlin).strftime("%H:%M %Z") == "10:00 CEST"
+    assert timedelta(0) < outbox.delivered[1].start - clock() == timedelta(hours=2)
