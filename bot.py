@@ -11,13 +11,21 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import User
 
 from config import Settings, SettingsError, load_settings
 from database.migrate import migrate
@@ -31,6 +39,7 @@ from utils.telegram import RetryAfterMiddleware
 from utils.timeutil import get_tz, system_clock
 
 logger = logging.getLogger("bot")
+T = TypeVar("T")
 
 
 class TokenRejected(Exception):
@@ -47,20 +56,58 @@ def make_bot(settings: Settings) -> Bot:
     )
 
 
-async def _connect(bot: Bot, stop: asyncio.Event) -> bool:
-    """Wait for the Bot API to answer getMe (backing off), or for a stop signal."""
+async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """``work``'s result, or None if a stop signal comes first (``work`` is then cancelled).
+
+    A Bot API that accepts connections but never answers (or a flood-control wait) would
+    otherwise hold SIGTERM off until aiohttp's own timeout.
+    """
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return None if task.cancelled() else task.result()
+
+
+async def _handshake(bot: Bot, translations: Translations, settings: Settings) -> User:
+    me = await bot.get_me()
+    # Updates that arrived while the bot was down are kept: a webhook would hide them from
+    # getUpdates, so it is removed without dropping anything.
+    await bot.delete_webhook(drop_pending_updates=False)
+    await set_commands(bot, translations, settings.default_language)
+    return me
+
+
+async def _connect(
+    bot: Bot, translations: Translations, settings: Settings, stop: asyncio.Event
+) -> bool:
+    """Run the start-up calls until they all succeed (backing off), or until a stop signal."""
     delay = 1.0
     while not stop.is_set():
         try:
-            me = await bot.get_me()
+            me = await _unless_stopped(_handshake(bot, translations, settings), stop)
         except TelegramUnauthorizedError as exc:
             raise TokenRejected from exc
+        except TelegramRetryAfter as exc:
+            # Flood control longer than the session middleware waits out (restart loops).
+            logger.warning("Bot API flood control; retrying in %ss", exc.retry_after)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), exc.retry_after)
+            continue
         except (TelegramNetworkError, TelegramServerError) as exc:
             logger.warning("Bot API not reachable (%s); retrying in %.0fs", exc, delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
             delay = min(delay * 2, 60)
             continue
+        if me is None:
+            break
         logger.info("connected as @%s (id %s)", me.username, me.id)
         return True
     return False
@@ -91,12 +138,8 @@ async def run(settings: Settings) -> None:
             logger.info("weekly hours seeded from WORKING_HOURS: %s", settings.working_hours)
         translations = Translations()
         dp = build_dispatcher(settings, services, translations=translations)
-        if not await _connect(bot, stop):
+        if not await _connect(bot, translations, settings, stop):
             return
-        # Updates that arrived while the bot was down are kept: a webhook would hide them from
-        # getUpdates, so it is removed without dropping anything.
-        await bot.delete_webhook(drop_pending_updates=False)
-        await set_commands(bot, translations, settings.default_language)
         polling = asyncio.create_task(
             dp.start_polling(bot, handle_signals=False, close_bot_session=False)
         )

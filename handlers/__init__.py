@@ -21,8 +21,13 @@ COMMANDS = ("start", "book", "my", "help", "language")
 
 
 def get_routers() -> list[Router]:
-    """The client routers, in the order they are tried (the fallback router last)."""
-    return [start.router, booking.router, my_bookings.router, errors.router]
+    """Fresh client routers, in the order they are tried (the fallback router last)."""
+    return [
+        start.make_router(),
+        booking.make_router(),
+        my_bookings.make_router(),
+        errors.make_router(),
+    ]
 
 
 def shop_from(settings: Settings) -> Shop:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -31,7 +31,16 @@ from utils.formatting import esc, hhmm
 from utils.i18n import Translator
 from utils.timeutil import from_ts, to_local
 
-router = Router(name="booking")
+# Refusals at Confirm that only concern the chosen time: the client picks another one that day.
+PICK_ANOTHER_TIME = frozenset(
+    {
+        Outcome.SLOT_TAKEN,
+        Outcome.TOO_SOON,
+        Outcome.TOO_FAR,
+        Outcome.OUTSIDE_HOURS,
+        Outcome.SAME_TIME,
+    }
+)
 
 
 # ------------------------------------------------------------------ entry and registration
@@ -74,7 +83,6 @@ async def _ask(message: Message, client: Client, t: Translator, state: FSMContex
         await message.answer(t("reg.ask_phone"), reply_markup=keyboard)
 
 
-@router.message(Command("book"), StateFilter("*"))
 async def book_command(
     message: Message,
     client: Client,
@@ -91,7 +99,6 @@ async def book_command(
         await reply(message, screen)
 
 
-@router.callback_query(Nav.filter(F.to == "book"))
 async def book_button(
     callback: CallbackQuery,
     client: Client,
@@ -110,7 +117,6 @@ async def book_button(
         await _ask(callback.message, client, t, state)
 
 
-@router.message(Registration.name, F.text)
 async def got_name(
     message: Message,
     client: Client,
@@ -132,7 +138,6 @@ async def got_name(
     await _continue(message, client, t, shop, services, settings, state)
 
 
-@router.message(Registration.phone, F.contact)
 async def got_phone(
     message: Message,
     client: Client,
@@ -152,8 +157,6 @@ async def got_phone(
     await _continue(message, client, t, shop, services, settings, state)
 
 
-@router.message(Registration.name)
-@router.message(Registration.phone)
 async def registration_other(
     message: Message, client: Client, t: Translator, state: FSMContext
 ) -> None:
@@ -197,7 +200,7 @@ async def _select(
     """The checked selection, or None after telling the client why not."""
     result = await services.booking.select(client.id, service, specialist, moving)
     if isinstance(result, BookingResult):
-        await show(callback, views.refusal_screen(t, shop, result.outcome, None))
+        await show(callback, views.refusal_screen(t, shop, result.outcome, moving=bool(moving)))
         return None
     return result
 
@@ -215,8 +218,18 @@ async def _calendar(
     if not (first.year, first.month) <= (year, number) <= (last.year, last.month):
         year, number = first.year, first.month  # a stale or forged month: start from today
     specialist = sel.specialist.id if sel.specialist else None
-    days = await services.booking.calendar(sel.service.id, year, number, specialist)
+    moving = sel.moving.id if sel.moving else None
+    days = await services.booking.calendar(sel.service.id, year, number, specialist, moving)
     await show(callback, views.calendar_screen(t, shop, sel, year, number, days, (first, last)))
+
+
+async def _free(services: Services, sel: Selection, day: date) -> list[datetime]:
+    """Free starts of the day for the selection; a booking being moved frees its own time
+    for the move, but its current start is not offered back."""
+    specialist = sel.specialist.id if sel.specialist else None
+    moving = sel.moving.id if sel.moving else None
+    times = await services.booking.free_times(sel.service.id, day, specialist, moving)
+    return [start for start in times if not (sel.moving and start == sel.moving.start)]
 
 
 async def _times(
@@ -228,12 +241,10 @@ async def _times(
     day: date,
     notice: str = "",
 ) -> None:
-    specialist = sel.specialist.id if sel.specialist else None
-    times = await services.booking.free_times(sel.service.id, day, specialist)
-    await show(callback, views.times_screen(t, shop, sel, day, list(times), notice))
+    times = await _free(services, sel, day)
+    await show(callback, views.times_screen(t, shop, sel, day, times, notice))
 
 
-@router.callback_query(ServiceCb.filter())
 async def chose_service(
     callback: CallbackQuery,
     callback_data: ServiceCb,
@@ -254,7 +265,6 @@ async def chose_service(
         await _calendar(callback, t, shop, services, sel, None)
 
 
-@router.callback_query(CalendarCb.filter())
 async def chose_month(
     callback: CallbackQuery,
     callback_data: CalendarCb,
@@ -269,7 +279,6 @@ async def chose_month(
         await _calendar(callback, t, shop, services, sel, views.parse_ym(cb.month))
 
 
-@router.callback_query(DayCb.filter())
 async def chose_day(
     callback: CallbackQuery,
     callback_data: DayCb,
@@ -280,7 +289,8 @@ async def chose_day(
 ) -> None:
     cb = callback_data
     day = views.parse_ymd(cb.day)
-    if day is None:
+    first, last = services.booking.bookable_days()
+    if day is None or not first <= day <= last:  # forged, or a calendar left from days ago
         await alert(callback, t("alert.stale"))
         return
     sel = await _select(callback, t, shop, services, client, cb.service, cb.specialist, cb.moving)
@@ -288,7 +298,6 @@ async def chose_day(
         await _times(callback, t, shop, services, sel, day)
 
 
-@router.callback_query(TimeCb.filter())
 async def chose_time(
     callback: CallbackQuery,
     callback_data: TimeCb,
@@ -303,14 +312,12 @@ async def chose_time(
         return
     start = from_ts(cb.start)
     day = views.local_day(shop, start)
-    specialist = sel.specialist.id if sel.specialist else None
-    if start not in await services.booking.free_times(sel.service.id, day, specialist):
+    if start not in await _free(services, sel, day):
         await _times(callback, t, shop, services, sel, day, t("book.gone"))
         return
     await show(callback, views.confirm_screen(t, shop, sel, start))
 
 
-@router.callback_query(ConfirmCb.filter())
 async def confirm(
     callback: CallbackQuery,
     callback_data: ConfirmCb,
@@ -329,18 +336,24 @@ async def confirm(
     else:
         result = await services.booking.book(client.id, cb.service, start, specialist)
     if result.outcome is Outcome.ALREADY_BOOKED:
+        # The second tap of a double click: the first one has already shown the result.
         await alert(callback, t("outcome.already_booked"))
         return
-    if result.outcome is Outcome.SLOT_TAKEN:
+    if result.outcome in PICK_ANOTHER_TIME:
+        # The time went (taken, too soon now, a day off since): that day's fresh times.
         sel = await _select(
             callback, t, shop, services, client, cb.service, cb.specialist, cb.moving
         )
         if sel is not None:
-            notice = t("book.taken", time=hhmm(to_local(shop.tz, start)))
+            if result.outcome is Outcome.SLOT_TAKEN:
+                notice = t("book.taken", time=hhmm(to_local(shop.tz, start)))
+            else:
+                notice = views.outcome_text(t, shop, result.outcome)
             await _times(callback, t, shop, services, sel, views.local_day(shop, start), notice)
         return
     if not result.ok or result.booking is None:
-        await show(callback, views.refusal_screen(t, shop, result.outcome, None))
+        screen = views.refusal_screen(t, shop, result.outcome, moving=bool(cb.moving))
+        await show(callback, screen)
         return
     details = await services.booking.get(result.booking.id)
     assert details is not None
@@ -365,7 +378,6 @@ async def _send_ics(message: Message, t: Translator, shop: Shop, details: Bookin
     )
 
 
-@router.callback_query(BookingCb.filter(F.action == "move"))
 async def move(
     callback: CallbackQuery,
     callback_data: BookingCb,
@@ -376,9 +388,27 @@ async def move(
 ) -> None:
     check = await services.booking.changeable(callback_data.booking, Actor.client(client.id))
     if not check.ok or check.booking is None:
-        await show(callback, views.refusal_screen(t, shop, check.outcome, None))
+        await show(callback, views.refusal_screen(t, shop, check.outcome, moving=True))
         return
     b = check.booking
     sel = await _select(callback, t, shop, services, client, b.service_id, b.specialist_id, b.id)
     if sel is not None:
         await _calendar(callback, t, shop, services, sel, None)
+
+
+def make_router() -> Router:
+    """A fresh router each call: a Router can belong to only one Dispatcher."""
+    router = Router(name="booking")
+    router.message.register(book_command, Command("book"), StateFilter("*"))
+    router.callback_query.register(book_button, Nav.filter(F.to == "book"))
+    router.message.register(got_name, Registration.name, F.text)
+    router.message.register(got_phone, Registration.phone, F.contact)
+    registering = StateFilter(Registration.name, Registration.phone)
+    router.message.register(registration_other, registering)
+    router.callback_query.register(chose_service, ServiceCb.filter())
+    router.callback_query.register(chose_month, CalendarCb.filter())
+    router.callback_query.register(chose_day, DayCb.filter())
+    router.callback_query.register(chose_time, TimeCb.filter())
+    router.callback_query.register(confirm, ConfirmCb.filter())
+    router.callback_query.register(move, BookingCb.filter(F.action == "move"))
+    return router

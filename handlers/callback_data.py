@@ -4,7 +4,16 @@ never act on data it should not."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Bounds turn forged numbers into a failed filter (the "out of date" alert) instead of an
+# OverflowError in SQLite or in datetime: ids fit SQLite's and Telegram's integers, instants
+# lie between 1970 and 2100.
+Id = Annotated[int, Field(ge=0, le=2**53)]
+Instant = Annotated[int, Field(ge=0, le=4_102_444_800)]
 
 
 class Nav(CallbackData, prefix="nav"):
@@ -14,47 +23,47 @@ class Nav(CallbackData, prefix="nav"):
 
 
 class ServiceCb(CallbackData, prefix="svc"):
-    service: int
+    service: Id
 
 
 class SpecialistCb(CallbackData, prefix="sp"):
-    service: int
-    specialist: int  # 0: any specialist
+    service: Id
+    specialist: Id  # 0: any specialist
 
 
 class CalendarCb(CallbackData, prefix="cal"):
-    service: int
-    specialist: int
+    service: Id
+    specialist: Id
     month: int  # YYYYMM
-    moving: int = 0  # id of the booking being rescheduled, 0 for a new booking
+    moving: Id = 0  # id of the booking being rescheduled, 0 for a new booking
 
 
 class DayCb(CallbackData, prefix="day"):
-    service: int
-    specialist: int
+    service: Id
+    specialist: Id
     day: int  # YYYYMMDD
-    moving: int = 0
+    moving: Id = 0
 
 
 class TimeCb(CallbackData, prefix="tm"):
-    service: int
-    specialist: int
-    start: int  # Unix seconds
-    moving: int = 0
+    service: Id
+    specialist: Id
+    start: Instant  # Unix seconds
+    moving: Id = 0
 
 
 class ConfirmCb(CallbackData, prefix="ok"):
-    service: int
-    specialist: int
-    start: int
-    moving: int = 0
+    service: Id
+    specialist: Id
+    start: Instant
+    moving: Id = 0
 
 
 class BookingCb(CallbackData, prefix="bk"):
     """Actions on one of the client's bookings: cancel, cancel_yes, move."""
 
     action: str
-    booking: int
+    booking: Id
 
 
 class LanguageCb(CallbackData, prefix="lang"):

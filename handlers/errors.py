@@ -13,32 +13,25 @@ from utils.i18n import Translations, Translator
 
 logger = logging.getLogger(__name__)
 
-router = Router(name="fallback")
 
-
-@router.callback_query(Noop.filter(F.why == "day"))
 async def closed_day(callback: CallbackQuery, t: Translator) -> None:
     await alert(callback, t("alert.day_unavailable"))
 
 
-@router.callback_query(Noop.filter())
 async def label(callback: CallbackQuery) -> None:
     await callback.answer()
 
 
-@router.callback_query()
 async def stale_button(callback: CallbackQuery, t: Translator) -> None:
     """Old keyboards (from before an update), double clicks on gone screens, forged data."""
     logger.info("unhandled callback data %r from %s", callback.data, callback.from_user.id)
     await alert(callback, t("alert.stale"))
 
 
-@router.message(F.text.startswith("/"))
 async def unknown_command(message: Message, t: Translator) -> None:
     await message.answer(t("hint.unknown_command"))
 
 
-@router.message()
 async def stray_message(message: Message, t: Translator) -> None:
     await message.answer(t("hint.free_text"))
 
@@ -57,3 +50,14 @@ async def on_error(event: ErrorEvent, translations: Translations) -> bool:
     except Exception:  # the apology itself failed (network, blocked bot): the log has it
         logger.warning("could not tell the user about the error", exc_info=True)
     return True
+
+
+def make_router() -> Router:
+    """A fresh router each call: a Router can belong to only one Dispatcher."""
+    router = Router(name="fallback")
+    router.callback_query.register(closed_day, Noop.filter(F.why == "day"))
+    router.callback_query.register(label, Noop.filter())
+    router.callback_query.register(stale_button)
+    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(stray_message)
+    return router

@@ -10,15 +10,13 @@ from aiogram.types import CallbackQuery, Message
 from database.models import Actor, Client
 from handlers import views
 from handlers.callback_data import BookingCb, Nav
-from handlers.common import reply, show
+from handlers.common import alert, reply, show
 from handlers.views import Shop
+from services.booking import Outcome
 from services.container import Services
 from utils.i18n import Translator
 
-router = Router(name="my_bookings")
 
-
-@router.message(Command("my"), StateFilter("*"))
 async def my_command(
     message: Message,
     client: Client,
@@ -33,7 +31,6 @@ async def my_command(
     )
 
 
-@router.callback_query(Nav.filter(F.to == "my"))
 async def my_button(
     callback: CallbackQuery, client: Client, t: Translator, shop: Shop, services: Services
 ) -> None:
@@ -42,7 +39,6 @@ async def my_button(
     )
 
 
-@router.callback_query(BookingCb.filter(F.action == "cancel"))
 async def ask_cancel(
     callback: CallbackQuery,
     callback_data: BookingCb,
@@ -54,12 +50,11 @@ async def ask_cancel(
     check = await services.booking.changeable(callback_data.booking, Actor.client(client.id))
     details = await services.booking.get(callback_data.booking) if check.ok else None
     if details is None:
-        await show(callback, views.refusal_screen(t, shop, check.outcome, None))
+        await show(callback, views.refusal_screen(t, shop, check.outcome, moving=True))
         return
     await show(callback, views.cancel_question(t, shop, details))
 
 
-@router.callback_query(BookingCb.filter(F.action == "cancel_yes"))
 async def cancel(
     callback: CallbackQuery,
     callback_data: BookingCb,
@@ -69,8 +64,22 @@ async def cancel(
     services: Services,
 ) -> None:
     result = await services.booking.cancel(callback_data.booking, Actor.client(client.id))
+    if result.outcome is Outcome.NOT_ACTIVE:
+        # A double click (or cancelled meanwhile): say so, and leave the screen as it is.
+        await alert(callback, t("outcome.not_active"))
+        return
     details = await services.booking.get(callback_data.booking) if result.ok else None
     if details is None:
-        await show(callback, views.refusal_screen(t, shop, result.outcome, None))
+        await show(callback, views.refusal_screen(t, shop, result.outcome, moving=True))
         return
     await show(callback, views.cancelled_screen(t, shop, details))
+
+
+def make_router() -> Router:
+    """A fresh router each call: a Router can belong to only one Dispatcher."""
+    router = Router(name="my_bookings")
+    router.message.register(my_command, Command("my"), StateFilter("*"))
+    router.callback_query.register(my_button, Nav.filter(F.to == "my"))
+    router.callback_query.register(ask_cancel, BookingCb.filter(F.action == "cancel"))
+    router.callback_query.register(cancel, BookingCb.filter(F.action == "cancel_yes"))
+    return router

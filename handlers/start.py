@@ -16,10 +16,7 @@ from services.clients import ClientService
 from services.container import Services
 from utils.i18n import LANGUAGES, Translations, Translator
 
-router = Router(name="start")
 
-
-@router.message(CommandStart(), StateFilter("*"))
 async def start(message: Message, t: Translator, shop: Shop, state: FSMContext) -> None:
     await state.clear()
     assert message.from_user is not None
@@ -27,43 +24,37 @@ async def start(message: Message, t: Translator, shop: Shop, state: FSMContext) 
     await message.answer(screen.text, reply_markup=screen.markup)
 
 
-@router.callback_query(Nav.filter(F.to == "home"))
-async def home(callback: CallbackQuery, t: Translator, shop: Shop) -> None:
+async def home(callback: CallbackQuery, t: Translator, shop: Shop, state: FSMContext) -> None:
+    await state.clear()  # left the registration: the next text is not taken for a name
     await show(callback, views.main_menu(t, shop, callback.from_user.first_name))
 
 
-@router.message(Command("help"), StateFilter("*"))
 async def help_command(message: Message, t: Translator, state: FSMContext) -> None:
     await state.clear()
     screen = views.help_screen(t)
     await message.answer(screen.text, reply_markup=screen.markup)
 
 
-@router.callback_query(Nav.filter(F.to == "contacts"))
 async def contacts(callback: CallbackQuery, t: Translator, shop: Shop) -> None:
     await show(callback, views.contacts_screen(t, shop))
 
 
-@router.callback_query(Nav.filter(F.to == "services"))
 async def price_list(
     callback: CallbackQuery, t: Translator, shop: Shop, services: Services
 ) -> None:
     await show(callback, views.price_list(t, shop, await services.catalog.services()))
 
 
-@router.message(Command("language"), StateFilter("*"))
 async def language_command(message: Message, t: Translator, state: FSMContext) -> None:
     await state.clear()
     screen = views.language_screen(t)
     await message.answer(screen.text, reply_markup=screen.markup)
 
 
-@router.callback_query(Nav.filter(F.to == "language"))
 async def language_menu(callback: CallbackQuery, t: Translator) -> None:
     await show(callback, views.language_screen(t))
 
 
-@router.callback_query(LanguageCb.filter(F.code.in_(LANGUAGES)))
 async def set_language(
     callback: CallbackQuery,
     callback_data: LanguageCb,
@@ -76,3 +67,17 @@ async def set_language(
     t = translations(updated.language)
     screen = views.main_menu(t, shop, callback.from_user.first_name)
     await show(callback, views.Screen(t("lang.set") + "\n\n" + screen.text, screen.markup))
+
+
+def make_router() -> Router:
+    """A fresh router each call: a Router can belong to only one Dispatcher."""
+    router = Router(name="start")
+    router.message.register(start, CommandStart(), StateFilter("*"))
+    router.callback_query.register(home, Nav.filter(F.to == "home"))
+    router.message.register(help_command, Command("help"), StateFilter("*"))
+    router.callback_query.register(contacts, Nav.filter(F.to == "contacts"))
+    router.callback_query.register(price_list, Nav.filter(F.to == "services"))
+    router.message.register(language_command, Command("language"), StateFilter("*"))
+    router.callback_query.register(language_menu, Nav.filter(F.to == "language"))
+    router.callback_query.register(set_language, LanguageCb.filter(F.code.in_(LANGUAGES)))
+    return router

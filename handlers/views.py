@@ -221,7 +221,7 @@ def _header(t: Translator, shop: Shop, sel: Selection) -> str:
         )
     else:
         head = f"<b>{esc(sel.service.name)}</b>"
-    if sel.specialist:
+    if sel.specialist and sel.offering > 1:  # with one specialist there was no choice
         head += "\n" + t("book.specialist_line", name=esc(sel.specialist.name))
     return head
 
@@ -368,10 +368,18 @@ def booked_screen(t: Translator, shop: Shop, details: BookingDetails, moved: boo
     )
 
 
-def refusal_screen(t: Translator, shop: Shop, outcome: Outcome, sel: Selection | None) -> Screen:
+# Refusals about the service or specialist chosen: the way on is choosing again.
+CHOOSE_AGAIN = frozenset(
+    {Outcome.SERVICE_INACTIVE, Outcome.UNKNOWN_SERVICE, Outcome.UNKNOWN_SPECIALIST}
+)
+
+
+def refusal_screen(t: Translator, shop: Shop, outcome: Outcome, *, moving: bool) -> Screen:
+    """Why not, and the ways on: back to the services (for a new booking that can pick
+    another), the client's bookings (to cancel one, or see what is there), the main menu."""
     rows = []
-    if sel is not None:
-        rows.append([_button(t("nav.back"), _back_from_calendar(sel))])
+    if outcome in CHOOSE_AGAIN and not moving:
+        rows.append([_button(t("nav.back"), Nav(to="book"))])
     rows.append([_button(t("menu.my"), Nav(to="my")), _button(t("nav.home"), Nav(to="home"))])
     return Screen(outcome_text(t, shop, outcome), _rows(*rows))
 

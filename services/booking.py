@@ -170,6 +170,12 @@ class BookingService:
         def work(conn: sqlite3.Connection) -> BookingResult:
             old = repo.get_booking(conn, booking_id)
             refusal = self._refuse_change(old, actor, now)
+            if refusal is not None and refusal.outcome is Outcome.NOT_ACTIVE:
+                assert old is not None
+                # A repeated Confirm of this very move (a double click) is not an error.
+                moved = repo.active_booking_at(conn, old.client_id, old.service_id, new_start)
+                if moved is not None and moved.rescheduled_from == old.id:
+                    return BookingResult(Outcome.ALREADY_BOOKED, moved, old)
             if refusal is not None:
                 return refusal
             assert old is not None
@@ -235,6 +241,9 @@ class BookingService:
             specialist = next((s for s in offering if s.id == specialist_id), None)
             if specialist_id and specialist is None:
                 return BookingResult(Outcome.UNKNOWN_SPECIALIST)
+            if specialist is None and len(offering) == 1:
+                # Nobody to choose between: the card names who will do it.
+                specialist = offering[0]
             moving = None
             if moving_id:
                 moving = repo.get_booking(conn, moving_id)
@@ -244,6 +253,9 @@ class BookingService:
                 assert moving is not None
                 if moving.service_id != service_id:
                     return BookingResult(Outcome.NOT_FOUND)
+            elif repo.count_future_active(conn, client_id, now) >= self.rules.max_active_per_client:
+                # Told before walking the calendar; book() checks again at Confirm.
+                return BookingResult(Outcome.LIMIT_REACHED)
             return Selection(service, specialist, len(offering), moving)
 
         return await self.db.read(work, "select")
@@ -272,13 +284,20 @@ class BookingService:
         return await self.db.read(work, "changeable")
 
     async def free_times(
-        self, service_id: int, day: date, specialist_id: int | None = None
+        self,
+        service_id: int,
+        day: date,
+        specialist_id: int | None = None,
+        moving_id: int | None = None,
     ) -> dict[datetime, list[int]]:
-        """Free starts on a local day, each with the specialists free then (empty if none)."""
+        """Free starts on a local day, each with the specialists free then (empty if none).
+
+        ``moving_id``: the booking being rescheduled, whose own time does not block its move.
+        """
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> dict[datetime, list[int]]:
-            loaded = self._load(conn, service_id, specialist_id, day, day, now)
+            loaded = self._load(conn, service_id, specialist_id, day, day, now, moving_id)
             if loaded is None:
                 return {}
             schedules, exceptions, query = loaded
@@ -287,14 +306,19 @@ class BookingService:
         return await self.db.read(work, "free_times")
 
     async def calendar(
-        self, service_id: int, year: int, month: int, specialist_id: int | None = None
+        self,
+        service_id: int,
+        year: int,
+        month: int,
+        specialist_id: int | None = None,
+        moving_id: int | None = None,
     ) -> set[date]:
         """Days of the month with at least one free start; bookings come from one query."""
         now = self.clock()
         days = month_days(year, month)
 
         def work(conn: sqlite3.Connection) -> set[date]:
-            loaded = self._load(conn, service_id, specialist_id, days[0], days[-1], now)
+            loaded = self._load(conn, service_id, specialist_id, days[0], days[-1], now, moving_id)
             if loaded is None:
                 return set()
             schedules, exceptions, query = loaded
@@ -351,13 +375,14 @@ class BookingService:
         first: date,
         last: date,
         now: datetime,
+        exclude_booking: int | None = None,
     ) -> tuple[list[SpecialistSchedule], list[ScheduleException], SlotQuery] | None:
         service = repo.get_service(conn, service_id)
         if service is None or not service.is_active:
             return None
         offering = [s.id for s in repo.specialists_for_service(conn, service_id)]
         ids = offering if specialist_id is None else [i for i in offering if i == specialist_id]
-        schedules, exceptions = self._schedules(conn, ids, first, last)
+        schedules, exceptions = self._schedules(conn, ids, first, last, exclude_booking)
         return schedules, exceptions, self._query(service, now)
 
     def _place(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -140,35 +139,3 @@ def test_bot_with_a_bad_setting_names_it(tmp_path: Path) -> None:
     assert "MIN_LEAD_MINUTES" in lines[0]
     assert TOKEN not in result.stderr
 
-
-def test_bot_starts_migrates_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "BOT_TOKEN": TOKEN,
-        "DATABASE_URL": "sqlite:///state/bot.db",
-        # An unreachable API: this test is about start-up and shutdown, not Telegram.
-        "TELEGRAM_API_URL": "http://127.0.0.1:9",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bot.py")],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if "started" in line:
-            break
-    proc.send_signal(signal.SIGTERM)
-    rest, _ = proc.communicate(timeout=30)
-    output = "".join(seen) + rest
-    assert proc.returncode == 0, output
-    assert "schema version 1" in output
-    assert "stopped cleanly" in output
-    assert "Traceback" not in output
-    assert TOKEN not in output
-    assert (tmp_path / "state" / "bot.db").exists()

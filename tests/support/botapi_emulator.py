@@ -732,13 +732,22 @@ class BotAPIEmulator:
         self._queue_update({"message": message})
         return copy.deepcopy(message)
 
-    def send_contact(self, user: FakeUser, phone: str, chat_id: int | None = None) -> JSON:
-        """Queue the user sharing their own contact (the request_contact button flow)."""
+    def send_contact(
+        self,
+        user: FakeUser,
+        phone: str,
+        chat_id: int | None = None,
+        *,
+        owner: FakeUser | None = None,
+    ) -> JSON:
+        """Queue the user sharing a contact: their own (the request_contact button flow), or
+        ``owner``'s, as forwarding someone else's contact card does."""
         message = self._user_message(user, chat_id)
-        contact: JSON = {"phone_number": phone, "first_name": user.first_name}
-        if user.last_name is not None:
-            contact["last_name"] = user.last_name
-        contact["user_id"] = user.id
+        person = owner or user
+        contact: JSON = {"phone_number": phone, "first_name": person.first_name}
+        if person.last_name is not None:
+            contact["last_name"] = person.last_name
+        contact["user_id"] = person.id
         message["contact"] = contact
         self._queue_update({"message": message})
         return copy.deepcopy(message)

@@ -227,9 +227,10 @@ class FlowClient:
     async def send(self, text: str) -> JSON | None:
         return await self._act(lambda: self._api.send_message(self.user, text))
 
-    async def send_contact(self, phone: str) -> JSON | None:
-        """Share the user's own contact, as a request_contact reply button does."""
-        return await self._act(lambda: self._api.send_contact(self.user, phone))
+    async def send_contact(self, phone: str, *, owner: FakeUser | None = None) -> JSON | None:
+        """Share the user's own contact, as a request_contact reply button does, or
+        ``owner``'s contact card (someone else's number)."""
+        return await self._act(lambda: self._api.send_contact(self.user, phone, owner=owner))
 
     async def click(self, button_text: str, *, message: JSON | None = None) -> JSON | None:
         """Press the inline button with exactly this visible text.
