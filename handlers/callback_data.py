@@ -26,11 +26,6 @@ class ServiceCb(CallbackData, prefix="svc"):
     service: Id
 
 
-class SpecialistCb(CallbackData, prefix="sp"):
-    service: Id
-    specialist: Id  # 0: any specialist
-
-
 class CalendarCb(CallbackData, prefix="cal"):
     service: Id
     specialist: Id

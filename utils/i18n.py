@@ -1,8 +1,9 @@
-"""Translations: gettext catalogs (locales/<lang>/LC_MESSAGES/bot.po) read with Babel.
+"""Translations: gettext catalogs (locales/<lang>/LC_MESSAGES/*.po) read with Babel.
 
 Message ids are stable keys ("menu.book"); the catalogs hold the text for each language, with
-``{placeholders}`` filled by ``str.format``. Values inserted into HTML texts are escaped by the
-caller (handlers/views.py).
+``{placeholders}`` filled by ``str.format``. Each feature keeps its own file (bot.po for the
+client conversation, admin.po, reminders.po, ...); a language's files are merged, and a key
+defined twice is an error. Values inserted into HTML texts are escaped by the caller.
 """
 
 from __future__ import annotations
@@ -19,18 +20,18 @@ logger = logging.getLogger(__name__)
 Language = Literal["ru", "en"]
 LANGUAGES: tuple[Language, ...] = ("ru", "en")
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-DOMAIN = "bot"
-
-
 def load_catalog(language: str, locales_dir: Path = LOCALES_DIR) -> dict[str, str]:
-    path = locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
-    return {
-        str(message.id): str(message.string)
-        for message in catalog
-        if message.id and isinstance(message.id, str) and message.string
-    }
+    merged: dict[str, str] = {}
+    for path in sorted((locales_dir / language / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        for message in catalog:
+            if not (message.id and isinstance(message.id, str) and message.string):
+                continue
+            if message.id in merged:
+                raise ValueError(f"{path}: key {message.id!r} is already defined in another file")
+            merged[message.id] = str(message.string)
+    return merged
 
 
 def pick_language(code: str | None, default: Language) -> Language:
