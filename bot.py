@@ -26,12 +26,15 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import User
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from config import Settings, SettingsError, load_settings
 from database.migrate import migrate
 from database.migrations.base import MigrationContext, MigrationError
-from handlers import build_dispatcher, set_commands
-from services.container import build_services, database_for
+from handlers import build_dispatcher, set_commands, shop_from
+from handlers.reminders import make_delivery, make_unreachable_alert
+from services.container import Services, build_services, database_for
+from services.reminders import ReminderService
 from utils.i18n import Translations
 from utils.logging_setup import setup_logging
 from utils.sentry import init_sentry
@@ -113,6 +116,46 @@ async def _connect(
     return False
 
 
+def start_scheduler(
+    settings: Settings, services: Services, bot: Bot, translations: Translations
+) -> AsyncIOScheduler:
+    """Background jobs: reminders (and closing past bookings) every REMINDER_POLL_SECONDS.
+
+    Started inside the running loop; one instance of a job at a time, missed runs coalesced
+    into one (APScheduler's default grace of 1 s would drop runs after a busy moment).
+    """
+    reminders = ReminderService(
+        services.booking.db,
+        make_delivery(bot, translations, shop_from(settings), settings),
+        make_unreachable_alert(bot, services.clients, translations, settings),
+    )
+
+    async def tick() -> None:
+        try:
+            await services.booking.complete_past()
+            await reminders.dispatch_due()
+        except Exception:  # logged (and sent to Sentry); the next tick tries again
+            logger.exception("reminder tick failed")
+
+    scheduler = AsyncIOScheduler(
+        timezone=get_tz(settings.timezone),
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": settings.reminder_poll_seconds * 2,
+        },
+    )
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=settings.reminder_poll_seconds,
+        id="reminders",
+        next_run_time=system_clock(),
+    )
+    scheduler.start()
+    return scheduler
+
+
 async def run(settings: Settings) -> None:
     ctx = MigrationContext(tz=get_tz(settings.timezone), now=system_clock())
     report = await asyncio.to_thread(
@@ -132,6 +175,7 @@ async def run(settings: Settings) -> None:
     db = database_for(settings)
     await db.open()
     bot = make_bot(settings)
+    scheduler: AsyncIOScheduler | None = None
     try:
         services = build_services(settings, db)
         if await services.schedule.seed_weekly_hours(settings.weekly_hours):
@@ -140,6 +184,7 @@ async def run(settings: Settings) -> None:
         dp = build_dispatcher(settings, services, translations=translations)
         if not await _connect(bot, translations, settings, stop):
             return
+        scheduler = start_scheduler(settings, services, bot, translations)
         polling = asyncio.create_task(
             dp.start_polling(bot, handle_signals=False, close_bot_session=False)
         )
@@ -154,6 +199,8 @@ async def run(settings: Settings) -> None:
         stopping.cancel()
         polling.result()
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         await bot.session.close()
         await db.close()
         logger.info("stopped cleanly")

@@ -441,6 +441,23 @@ def reminders_of(conn: sqlite3.Connection, booking_id: int) -> list[sqlite3.Row]
     )
 
 
+def confirm_visit(conn: sqlite3.Connection, booking_id: int, now: datetime) -> bool:
+    cur = conn.execute(
+        "UPDATE bookings SET confirmed_at = ?, updated_at = ?"
+        " WHERE id = ? AND confirmed_at IS NULL",
+        (to_ts(now), to_ts(now), booking_id),
+    )
+    return cur.rowcount == 1
+
+
+def active_ended_before(conn: sqlite3.Connection, moment: datetime, limit: int) -> list[int]:
+    rows = conn.execute(
+        "SELECT id FROM bookings WHERE status = 'active' AND end_at <= ? ORDER BY end_at LIMIT ?",
+        (to_ts(moment), limit),
+    )
+    return [int(r[0]) for r in rows]
+
+
 _DUE_SQL = """
 SELECT r.id AS reminder_id, r.offset_minutes, r.due_at, r.attempts,
        b.id AS booking_id, b.client_id, b.start_at, b.status AS booking_status,
@@ -538,3 +555,67 @@ def set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
         " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
+
+
+# ---------------------------------------------------------------- admin chat: specialists, clients
+
+
+def insert_specialist(conn: sqlite3.Connection, name: str, now: datetime) -> int:
+    cur = conn.execute(
+        """INSERT INTO specialists (name, sort_order, created_at)
+           VALUES (?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM specialists), ?)""",
+        (name, to_ts(now)),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def set_specialist_active(conn: sqlite3.Connection, specialist_id: int, active: bool) -> bool:
+    cur = conn.execute(
+        "UPDATE specialists SET is_active = ? WHERE id = ?", (int(active), specialist_id)
+    )
+    return cur.rowcount == 1
+
+
+def service_ids_of_specialist(conn: sqlite3.Connection, specialist_id: int) -> list[int]:
+    rows = conn.execute(
+        "SELECT service_id FROM specialist_services WHERE specialist_id = ? ORDER BY service_id",
+        (specialist_id,),
+    )
+    return [int(r[0]) for r in rows]
+
+
+def replace_specialist_services(
+    conn: sqlite3.Connection, specialist_id: int, service_ids: Iterable[int]
+) -> None:
+    conn.execute("DELETE FROM specialist_services WHERE specialist_id = ?", (specialist_id,))
+    conn.executemany(
+        "INSERT INTO specialist_services (specialist_id, service_id) VALUES (?, ?)",
+        [(specialist_id, sid) for sid in service_ids],
+    )
+
+
+def count_future_active_of_specialist(
+    conn: sqlite3.Connection, specialist_id: int, now: datetime
+) -> int:
+    row = conn.execute(
+        """SELECT count(*) FROM bookings
+           WHERE specialist_id = ? AND status = 'active' AND start_at > ?""",
+        (specialist_id, to_ts(now)),
+    ).fetchone()
+    return int(row[0])
+
+
+def find_client_by_username(conn: sqlite3.Connection, username: str) -> Client | None:
+    row = conn.execute(
+        "SELECT * FROM clients WHERE username = ? COLLATE NOCASE ORDER BY updated_at DESC LIMIT 1",
+        (username,),
+    ).fetchone()
+    return None if row is None else Client.from_row(row)
+
+
+def bookings_of_client(conn: sqlite3.Connection, client_id: int) -> list[BookingDetails]:
+    """Every booking of the client (any status), newest start first."""
+    rows = conn.execute(
+        _DETAILS_SQL + " WHERE b.client_id = ? ORDER BY b.start_at DESC, b.id DESC", (client_id,)
+    )
+    return [BookingDetails.from_row(r) for r in rows]

@@ -10,7 +10,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from config import Settings
-from handlers import booking, errors, my_bookings, start
+from handlers import booking, errors, my_bookings, reminders, start
 from handlers.middlewares import ClientContext
 from handlers.views import Shop
 from services.container import Services
@@ -26,6 +26,7 @@ def get_routers() -> list[Router]:
         start.make_router(),
         booking.make_router(),
         my_bookings.make_router(),
+        reminders.make_router(),
         errors.make_router(),
     ]
 

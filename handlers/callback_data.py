@@ -61,6 +61,12 @@ class BookingCb(CallbackData, prefix="bk"):
     booking: Id
 
 
+class VisitCb(CallbackData, prefix="come"):
+    """ "I'll come", pressed under a reminder."""
+
+    booking: Id
+
+
 class LanguageCb(CallbackData, prefix="lang"):
     code: str
 
@@ -69,3 +75,17 @@ class Noop(CallbackData, prefix="no"):
     """A button that only explains itself (a day without free time, a header)."""
 
     why: str
+
+
+class AdminBookingCb(CallbackData, prefix="ab"):
+    """Staff actions on a booking: cancel (asks first), cancel_yes, keep, no_show, done."""
+
+    action: str
+    booking: Id
+
+
+class DayOffCb(CallbackData, prefix="ad"):
+    """The choice after /dayoff closed a day with bookings: cancel_all or keep."""
+
+    action: str
+    day: int  # YYYYMMDD

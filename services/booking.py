@@ -20,6 +20,7 @@ from pytz.tzinfo import BaseTzInfo
 from database import repository as repo
 from database.connection import Database
 from database.models import (
+    SYSTEM,
     Actor,
     Booking,
     BookingDetails,
@@ -62,11 +63,22 @@ class Outcome(StrEnum):
     SAME_TIME = "same_time"
     NOT_STARTED = "not_started"
     CHANGEABLE = "changeable"  # the answer of changeable(): the actor may cancel or move it now
+    CONFIRMED = "confirmed"  # the client said they will come
     ALREADY_BOOKED = "already_booked"  # the same client, service and start: a repeated Confirm
 
 
+# The reason recorded on the old booking of a reschedule (the new one carries rescheduled_from).
+RESCHEDULED_REASON = "rescheduled"
+
 SUCCESS = frozenset(
-    {Outcome.BOOKED, Outcome.CANCELLED, Outcome.RESCHEDULED, Outcome.MARKED, Outcome.CHANGEABLE}
+    {
+        Outcome.BOOKED,
+        Outcome.CANCELLED,
+        Outcome.RESCHEDULED,
+        Outcome.MARKED,
+        Outcome.CHANGEABLE,
+        Outcome.CONFIRMED,
+    }
 )
 
 
@@ -186,7 +198,7 @@ class BookingService:
             )
             if isinstance(placed, BookingResult):
                 return placed
-            previous = self._cancel_in_tx(conn, old, actor, "rescheduled", now)
+            previous = self._cancel_in_tx(conn, old, actor, RESCHEDULED_REASON, now)
             booking = self._insert(conn, old.client_id, placed, new_start, now, actor, old.id)
             return BookingResult(Outcome.RESCHEDULED, booking, previous)
 
@@ -223,6 +235,72 @@ class BookingService:
             return BookingResult(Outcome.MARKED, marked)
 
         return await self.db.write(work, "mark")
+
+    async def confirm_visit(self, booking_id: int, client_id: int) -> BookingResult:
+        """The client answered a reminder with "I'll come"; the admin agenda shows it."""
+        now = self.clock()
+        actor = Actor.client(client_id)
+
+        def work(conn: sqlite3.Connection) -> BookingResult:
+            booking = repo.get_booking(conn, booking_id)
+            if booking is None or booking.client_id != client_id:
+                return BookingResult(Outcome.NOT_FOUND)
+            if not booking.is_active or booking.start <= now:
+                return BookingResult(Outcome.NOT_ACTIVE, booking)
+            if repo.confirm_visit(conn, booking_id, now):
+                repo.audit(
+                    conn,
+                    actor=actor,
+                    action="booking.confirmed_by_client",
+                    entity="booking",
+                    entity_id=booking_id,
+                    now=now,
+                )
+            return BookingResult(Outcome.CONFIRMED, repo.get_booking(conn, booking_id))
+
+        return await self.db.write(work, "confirm_visit")
+
+    async def complete_past(self, limit: int = 500) -> int:
+        """Active bookings whose end has passed become completed (admins may still mark no-show)."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> int:
+            ended = repo.active_ended_before(conn, now, limit)
+            for booking_id in ended:
+                repo.set_booking_status(conn, booking_id, BookingStatus.COMPLETED, now)
+                repo.void_pending_reminders(conn, booking_id, "booking completed", now)
+                repo.audit(
+                    conn,
+                    actor=SYSTEM,
+                    action="booking.completed",
+                    entity="booking",
+                    entity_id=booking_id,
+                    now=now,
+                    automatic=True,
+                )
+            return len(ended)
+
+        return await self.db.write(work, "complete_past")
+
+    async def cancel_day(self, day: date, actor: Actor, reason: str) -> list[BookingDetails]:
+        """Admin: cancel every active booking starting on the local day, in one transaction.
+
+        Returns the cancelled bookings (with the names to tell each client).
+        """
+        start, end = day_bounds_utc(self.tz, day)
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> list[BookingDetails]:
+            cancelled: list[BookingDetails] = []
+            for details in repo.bookings_between(conn, start, end):
+                if details.booking.is_active:
+                    self._cancel_in_tx(conn, details.booking, actor, reason, now)
+                    after = repo.booking_details(conn, details.booking.id)
+                    assert after is not None
+                    cancelled.append(after)
+            return cancelled
+
+        return await self.db.write(work, "cancel_day")
 
     # ------------------------------------------------------------ queries
 
@@ -337,6 +415,18 @@ class BookingService:
         """Every booking starting on the local day, in time order, whatever its status."""
         start, end = day_bounds_utc(self.tz, day)
         return await self.db.read(lambda c: repo.bookings_between(c, start, end), "agenda")
+
+    async def active_on(self, day: date) -> list[BookingDetails]:
+        """The active bookings starting on the local day, in time order."""
+        return [d for d in await self.agenda(day) if d.booking.is_active]
+
+    async def history(self, client_id: int) -> list[BookingDetails]:
+        """Every booking of the client, any status, newest first."""
+        return await self.db.read(lambda c: repo.bookings_of_client(c, client_id), "history")
+
+    def today(self) -> date:
+        """The business's local date now."""
+        return to_local(self.tz, self.clock()).date()
 
     # ------------------------------------------------------------ inside transactions
 

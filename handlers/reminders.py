@@ -1,0 +1,144 @@
+"""Reminders as the client sees them, "I'll come", and telling the staff about a blocked bot.
+
+services/reminders.py decides what is due and records how each delivery ended; this module only
+turns a due reminder into a Telegram message and Telegram's answers into the service's terms.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from config import Settings
+from database.models import Client
+from handlers.callback_data import BookingCb, VisitCb
+from handlers.common import alert
+from handlers.views import Shop
+from services.booking import Outcome
+from services.clients import ClientService
+from services.container import Services
+from services.reminders import DueReminder, RecipientBlocked, RetryLater, TransientError
+from utils.formatting import day_long, esc, hhmm
+from utils.i18n import Translations, Translator
+from utils.timeutil import to_local
+
+logger = logging.getLogger(__name__)
+
+
+def reminder_text(t: Translator, shop: Shop, reminder: DueReminder) -> str:
+    local = to_local(shop.tz, reminder.start)
+    lines = [
+        t("reminder.title"),
+        "",
+        f"<b>{esc(reminder.service_name)}</b>",
+        t("card.specialist", name=esc(reminder.specialist_name)),
+        t("card.date", day=day_long(local.date(), t.language)),
+        t("card.time", time=hhmm(local)),
+    ]
+    if shop.address:
+        lines.append(t("contacts.address", address=esc(shop.address)))
+    return "\n".join(lines)
+
+
+def reminder_keyboard(t: Translator, booking_id: int, *, confirmed: bool) -> InlineKeyboardMarkup:
+    rows = [] if confirmed else [[_button(t("reminder.come"), VisitCb(booking=booking_id))]]
+    rows.append(
+        [
+            _button(t("reminder.move"), BookingCb(action="move", booking=booking_id)),
+            _button(t("reminder.cancel"), BookingCb(action="cancel", booking=booking_id)),
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _button(text: str, data: VisitCb | BookingCb) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def make_delivery(
+    bot: Bot, translations: Translations, shop: Shop, settings: Settings
+) -> Callable[[DueReminder], Awaitable[None]]:
+    """The ReminderService's ``deliver``: one message, Telegram's errors in the service's terms."""
+
+    async def deliver(reminder: DueReminder) -> None:
+        t = translations(reminder.language, settings.default_language)
+        try:
+            await bot.send_message(
+                reminder.client_id,
+                reminder_text(t, shop, reminder),
+                reply_markup=reminder_keyboard(t, reminder.booking_id, confirmed=False),
+            )
+        except TelegramForbiddenError as exc:
+            raise RecipientBlocked(exc.message) from exc
+        except TelegramBadRequest as exc:
+            if "chat not found" in exc.message.lower():  # the account is gone
+                raise RecipientBlocked(exc.message) from exc
+            raise
+        except TelegramRetryAfter as exc:
+            raise RetryLater(exc.retry_after) from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise TransientError(str(exc)) from exc
+
+    return deliver
+
+
+def make_unreachable_alert(
+    bot: Bot, clients: ClientService, translations: Translations, settings: Settings
+) -> Callable[[int], Awaitable[None]]:
+    """Mark the client unreachable and tell the admin chat, once per change."""
+
+    async def on_unreachable(client_id: int) -> None:
+        if not await clients.mark_unreachable(client_id) or settings.admin_chat_id is None:
+            return
+        client = await clients.get(client_id)
+        t = translations(settings.default_language)
+        name = (client.name or client.first_name) if client else ""
+        username = f" @{client.username}" if client and client.username else ""
+        try:
+            await bot.send_message(
+                settings.admin_chat_id,
+                t("reminder.client_blocked", name=esc(name), username=esc(username), id=client_id),
+            )
+        except Exception:  # the staff notice is best effort; the reminder row has the reason
+            logger.warning(
+                "could not tell the admin chat that %s is unreachable", client_id, exc_info=True
+            )
+
+    return on_unreachable
+
+
+async def confirm_visit(
+    callback: CallbackQuery,
+    callback_data: VisitCb,
+    client: Client,
+    t: Translator,
+    services: Services,
+) -> None:
+    result = await services.booking.confirm_visit(callback_data.booking, client.id)
+    if result.outcome is not Outcome.CONFIRMED:
+        await alert(callback, t(f"outcome.{result.outcome.value}"))
+        return
+    message, line = callback.message, t("reminder.confirmed_line")
+    if isinstance(message, Message) and message.text and not message.text.endswith(line):
+        await message.edit_text(
+            message.html_text + "\n\n" + line,
+            reply_markup=reminder_keyboard(t, callback_data.booking, confirmed=True),
+        )
+    await callback.answer(t("reminder.thanks"))
+
+
+def make_router() -> Router:
+    """A fresh router each call: a Router can belong to only one Dispatcher."""
+    router = Router(name="reminders")
+    router.callback_query.register(confirm_visit, VisitCb.filter(F.booking > 0))
+    return router

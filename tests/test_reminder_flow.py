@@ -1,0 +1,167 @@
+"""Reminders as the client receives them (through the real routers), and answering them."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers import shop_from
+from handlers.reminders import make_delivery, make_unreachable_alert
+from services.reminders import ReminderService
+from tests import test_flow_client as flow_tests
+from tests.conftest import ADMIN, at
+from tests.support.botapi_emulator import FakeUser
+from tests.test_flow_client import (
+    ANN_ID,
+    BUSINESS,
+    TR,
+    TUE,
+    WED,
+    WED_LONG,
+    MakeWorld,
+    World,
+    ann,
+    plain,
+    text_of,
+)
+
+# The flow tests' world (dispatcher, services, clock) and their no-logged-errors guard.
+make_world = flow_tests.make_world
+no_handler_errors = flow_tests.no_handler_errors
+
+ADMIN_CHAT = -1001234567890
+
+
+class Waits:
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
+def reminders_for(world: World, waits: Waits | None = None) -> ReminderService:
+    settings, bot = world.settings, world.flow.bot
+    return ReminderService(
+        world.db,
+        make_delivery(bot, TR, shop_from(settings), settings),
+        make_unreachable_alert(bot, world.services.clients, TR, settings),
+        clock=world.clock,
+        sleep=waits or Waits(),
+    )
+
+
+async def booked(world: World, language: str, hhmm: str = "10:00") -> int:
+    user = ann(language)
+    await world.register(user)
+    result = await world.services.booking.book(user.id, world.haircut.id, at(world.tz, WED, hhmm))
+    assert result.booking is not None
+    return result.booking.id
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_the_reminder_shows_the_appointment_and_i_will_come_is_recorded(
+    make_world: MakeWorld, language: str
+) -> None:
+    world = await make_world()
+    booking_id = await booked(world, language)
+    t = TR(language)
+    world.clock.set(at(world.tz, TUE, "10:00"))  # 24 hours before
+
+    report = await reminders_for(world).dispatch_due()
+
+    assert len(report.sent) == 1
+    client = world.client(ann(language))
+    text = text_of(client.last_message)
+    assert text.startswith(plain(t("reminder.title")))
+    for part in ("Haircut", WED_LONG[language], "10:00", BUSINESS["business_address"]):
+        assert part in text
+    assert client.buttons() == [t("reminder.come"), t("reminder.move"), t("reminder.cancel")]
+
+    await client.click(t("reminder.come"))
+    assert client.last_answer is not None
+    assert client.last_answer.text == t("reminder.thanks")
+    assert text_of(client.last_message).endswith(plain(t("reminder.confirmed_line")))
+    assert t("reminder.come") not in client.buttons()
+    rows = await world.rows("SELECT confirmed_at FROM bookings WHERE id = ?", booking_id)
+    assert rows[0][0] is not None
+    audit = await world.rows(
+        "SELECT actor_id FROM audit_log WHERE action = 'booking.confirmed_by_client'"
+    )
+    assert [r[0] for r in audit] == [ANN_ID]
+
+
+async def test_cancel_from_the_reminder_asks_first_then_cancels(make_world: MakeWorld) -> None:
+    world = await make_world()
+    booking_id = await booked(world, "en")
+    t = TR("en")
+    world.clock.set(at(world.tz, TUE, "10:00"))
+    await reminders_for(world).dispatch_due()
+    client = world.client(ann("en"))
+
+    await client.click(t("reminder.cancel"))
+    assert t("my.cancel_yes") in client.buttons()
+    await client.click(t("my.cancel_yes"))
+    rows = await world.rows("SELECT status FROM bookings WHERE id = ?", booking_id)
+    assert rows[0][0] == "cancelled"
+    # The 2-hour reminder of the cancelled booking never comes.
+    world.clock.set(at(world.tz, WED, "08:00"))
+    assert (await reminders_for(world).dispatch_due()).sent == []
+
+
+async def test_a_stale_or_forged_i_will_come_changes_nothing(make_world: MakeWorld) -> None:
+    world = await make_world()
+    booking_id = await booked(world, "en")
+    t = TR("en")
+    world.clock.set(at(world.tz, TUE, "10:00"))
+    await reminders_for(world).dispatch_due()
+    client = world.client(ann("en"))
+    reminder = client.last_message
+
+    intruder = world.client(FakeUser(id=4242, first_name="Eve", language_code="en"))
+    await intruder.send("/start")
+    await intruder.click_data(f"come:{booking_id}", message=reminder)
+    assert intruder.last_answer is not None
+    assert intruder.last_answer.text == t("outcome.not_found")
+
+    assert (await world.services.booking.cancel(booking_id, ADMIN)).ok
+    await client.click(t("reminder.come"), message=reminder)
+    assert client.last_answer is not None
+    assert client.last_answer.text == t("outcome.not_active")
+    rows = await world.rows("SELECT confirmed_at FROM bookings WHERE id = ?", booking_id)
+    assert rows[0][0] is None
+
+
+async def test_a_blocked_client_is_reported_to_the_admin_chat_once(make_world: MakeWorld) -> None:
+    world = await make_world(admin_chat_id=ADMIN_CHAT)
+    await booked(world, "en", "10:00")
+    await booked(world, "en", "15:00")
+    world.flow.emulator.block_user(ANN_ID)
+    reminders = reminders_for(world)
+
+    world.clock.set(at(world.tz, TUE, "10:00"))
+    first = await reminders.dispatch_due()
+    world.clock.set(at(world.tz, TUE, "15:00"))
+    second = await reminders.dispatch_due()
+
+    assert len(first.failed) == 1
+    assert second.skipped and not second.sent
+    notices = world.flow.emulator.sent_to(ADMIN_CHAT)
+    assert len(notices) == 1
+    assert "(id 1001)" in str(notices[0].get("text"))
+    assert "@ann" in str(notices[0].get("text"))
+
+
+async def test_flood_control_from_telegram_is_waited_out(make_world: MakeWorld) -> None:
+    world = await make_world()
+    await booked(world, "en")
+    world.flow.emulator.fail_next(
+        "sendMessage",
+        error_code=429,
+        description="Too Many Requests: retry after 7",
+        retry_after=7,
+    )
+    waits = Waits()
+    world.clock.set(at(world.tz, TUE, "10:00"))
+    report = await reminders_for(world, waits).dispatch_due()
+    assert len(report.sent) == 1
+    assert waits.seconds == [7]
