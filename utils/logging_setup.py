@@ -37,3 +37,5 @@ def setup_logging(level: str = "INFO", log_file: str | None = None) -> None:
         handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(level)
+    # APScheduler logs every run of every job at INFO: one line a poll is noise, not news.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
