@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     cancel_cutoff_minutes: int = Field(120, ge=0, le=30 * 24 * 60)
     reminder_offsets: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [1440, 120])
     reminder_poll_seconds: int = Field(30, ge=1, le=3600)
+    feedback_delay_minutes: int = Field(120, ge=0, le=30 * 24 * 60)
 
     # The business, as clients see it
     business_name: str = "Our studio"

@@ -142,6 +142,7 @@ class Booking:
     cancel_reason: str | None
     rescheduled_from: int | None
     confirmed_at: datetime | None
+    rating: int | None = None
 
     @property
     def is_active(self) -> bool:
@@ -173,6 +174,7 @@ class Booking:
             cancel_reason=row["cancel_reason"],
             rescheduled_from=row["rescheduled_from"],
             confirmed_at=opt_ts(row["confirmed_at"]),
+            rating=row["rating"],
         )
 
 

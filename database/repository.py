@@ -410,29 +410,44 @@ def bookings_between(
 def insert_reminders(
     conn: sqlite3.Connection,
     booking_id: int,
-    rows: Iterable[tuple[int, datetime, str, str | None]],
+    rows: Iterable[tuple[str, int, datetime, str, str | None]],
     now: datetime,
 ) -> None:
-    """rows: (offset_minutes, due, status, reason)."""
+    """rows: (kind, offset_minutes, due, status, reason)."""
     ts = to_ts(now)
     conn.executemany(
         """INSERT INTO reminders (booking_id, kind, offset_minutes, due_at, status, reason,
                                   updated_at)
-           VALUES (?, 'reminder', ?, ?, ?, ?, ?)""",
-        [(booking_id, off, to_ts(due), status, reason, ts) for off, due, status, reason in rows],
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (booking_id, kind, off, to_ts(due), status, reason, ts)
+            for kind, off, due, status, reason in rows
+        ],
     )
 
 
 def void_pending_reminders(
-    conn: sqlite3.Connection, booking_id: int, reason: str, now: datetime
+    conn: sqlite3.Connection,
+    booking_id: int,
+    reason: str,
+    now: datetime,
+    kinds: tuple[str, ...] = ("reminder", "feedback"),
 ) -> int:
     cur = conn.execute(
         # A row being sent ('sending') is left to finish: it ends sent or failed, truthfully.
-        """UPDATE reminders SET status = 'skipped', reason = ?, updated_at = ?
-           WHERE booking_id = ? AND status = 'pending'""",
-        (reason, to_ts(now), booking_id),
+        f"""UPDATE reminders SET status = 'skipped', reason = ?, updated_at = ?
+            WHERE booking_id = ? AND status = 'pending'
+              AND kind IN ({",".join("?" * len(kinds))})""",
+        (reason, to_ts(now), booking_id, *kinds),
     )
     return cur.rowcount
+
+
+def rate_booking(conn: sqlite3.Connection, booking_id: int, stars: int, now: datetime) -> None:
+    conn.execute(
+        "UPDATE bookings SET rating = ?, rated_at = ? WHERE id = ?",
+        (stars, to_ts(now), booking_id),
+    )
 
 
 def reminders_of(conn: sqlite3.Connection, booking_id: int) -> list[sqlite3.Row]:
@@ -459,8 +474,8 @@ def active_ended_before(conn: sqlite3.Connection, moment: datetime, limit: int) 
 
 
 _DUE_SQL = """
-SELECT r.id AS reminder_id, r.offset_minutes, r.due_at, r.attempts,
-       b.id AS booking_id, b.client_id, b.start_at, b.status AS booking_status,
+SELECT r.id AS reminder_id, r.kind, r.offset_minutes, r.due_at, r.attempts,
+       b.id AS booking_id, b.client_id, b.start_at, b.end_at, b.status AS booking_status,
        s.name AS service_name, sp.name AS specialist_name,
        c.language AS client_language, c.is_reachable AS client_reachable
 FROM reminders r
@@ -474,7 +489,7 @@ JOIN clients c ON c.id = b.client_id
 def due_reminders(conn: sqlite3.Connection, now: datetime, limit: int) -> list[sqlite3.Row]:
     return list(
         conn.execute(
-            _DUE_SQL + " WHERE r.status = 'pending' AND r.kind = 'reminder' AND r.due_at <= ?"
+            _DUE_SQL + " WHERE r.status = 'pending' AND r.due_at <= ?"
             " ORDER BY r.due_at, r.id LIMIT ?",
             (to_ts(now), limit),
         )

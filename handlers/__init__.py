@@ -10,8 +10,9 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from config import Settings
-from handlers import booking, errors, my_bookings, reminders, start
+from handlers import admin, booking, errors, my_bookings, reminders, start
 from handlers.middlewares import ClientContext
+from handlers.notify import NotifierMiddleware
 from handlers.views import Shop
 from services.container import Services
 from utils.i18n import LANGUAGES, Translations
@@ -63,6 +64,13 @@ def build_dispatcher(
         shop=shop_from(settings),
     )
     dp.errors.register(errors.on_error, ExceptionTypeFilter(Exception))
+    # Every handler gets a Notifier (admin cards, client notices) sending with this update's bot.
+    dp.update.outer_middleware(
+        NotifierMiddleware(settings, translations, shop_from(settings), services.clients)
+    )
+    # Before the client routers: an admin's command in their private chat is the admin's; a
+    # non-admin's falls through to the clients' "unknown command".
+    dp.include_router(admin.make_router(settings, translations))
 
     clients = Router(name="clients")
     # The client conversation lives in private chats only; groups (the admin chat) are not

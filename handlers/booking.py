@@ -27,6 +27,7 @@ from services.booking import BookingResult, Outcome, Selection
 from services.clients import ClientService, NameProblem, clean_name
 from services.container import Services
 from services.ics import appointment_ics
+from services.notifier import Notifier
 from utils.formatting import esc, hhmm
 from utils.i18n import Translator
 from utils.timeutil import from_ts, to_local
@@ -325,6 +326,7 @@ async def confirm(
     shop: Shop,
     services: Services,
     client: Client,
+    notifier: Notifier,
 ) -> None:
     cb = callback_data
     start = from_ts(cb.start)
@@ -360,6 +362,11 @@ async def confirm(
     await show(callback, views.booked_screen(t, shop, details, moved=bool(cb.moving)))
     if isinstance(callback.message, Message):
         await _send_ics(callback.message, t, shop, details)
+    # The staff hear of it after the client has their answer; a failure is only logged.
+    if cb.moving:
+        await notifier.rescheduled(details, await services.booking.get(cb.moving))
+    else:
+        await notifier.booked(details)
 
 
 async def _send_ics(message: Message, t: Translator, shop: Shop, details: BookingDetails) -> None:

@@ -67,6 +67,13 @@ class VisitCb(CallbackData, prefix="come"):
     booking: Id
 
 
+class RateCb(CallbackData, prefix="rate"):
+    """A 1-5 rating of a visit, pressed under the rating request."""
+
+    booking: Id
+    stars: Annotated[int, Field(ge=1, le=5)]
+
+
 class LanguageCb(CallbackData, prefix="lang"):
     code: str
 

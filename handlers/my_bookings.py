@@ -14,6 +14,7 @@ from handlers.common import alert, reply, show
 from handlers.views import Shop
 from services.booking import Outcome
 from services.container import Services
+from services.notifier import Notifier
 from utils.i18n import Translator
 
 
@@ -62,6 +63,7 @@ async def cancel(
     t: Translator,
     shop: Shop,
     services: Services,
+    notifier: Notifier,
 ) -> None:
     result = await services.booking.cancel(callback_data.booking, Actor.client(client.id))
     if result.outcome is Outcome.NOT_ACTIVE:
@@ -73,6 +75,7 @@ async def cancel(
         await show(callback, views.refusal_screen(t, shop, result.outcome, moving=True))
         return
     await show(callback, views.cancelled_screen(t, shop, details))
+    await notifier.client_cancelled(details)
 
 
 def make_router() -> Router:

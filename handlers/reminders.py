@@ -21,7 +21,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from config import Settings
 from database.models import Client
-from handlers.callback_data import BookingCb, VisitCb
+from handlers.callback_data import BookingCb, RateCb, VisitCb
 from handlers.common import alert
 from handlers.views import Shop
 from services.booking import Outcome
@@ -61,7 +61,25 @@ def reminder_keyboard(t: Translator, booking_id: int, *, confirmed: bool) -> Inl
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def _button(text: str, data: VisitCb | BookingCb) -> InlineKeyboardButton:
+def feedback_text(t: Translator, shop: Shop, reminder: DueReminder) -> str:
+    local = to_local(shop.tz, reminder.start)
+    return t(
+        "feedback.ask",
+        service=esc(reminder.service_name),
+        specialist=esc(reminder.specialist_name),
+        day=day_long(local.date(), t.language),
+    )
+
+
+def feedback_keyboard(booking_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(f"{n}★", RateCb(booking=booking_id, stars=n)) for n in range(1, 6)]
+        ]
+    )
+
+
+def _button(text: str, data: VisitCb | BookingCb | RateCb) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
@@ -72,12 +90,13 @@ def make_delivery(
 
     async def deliver(reminder: DueReminder) -> None:
         t = translations(reminder.language, settings.default_language)
+        if reminder.kind == "feedback":
+            text, markup = feedback_text(t, shop, reminder), feedback_keyboard(reminder.booking_id)
+        else:
+            text = reminder_text(t, shop, reminder)
+            markup = reminder_keyboard(t, reminder.booking_id, confirmed=False)
         try:
-            await bot.send_message(
-                reminder.client_id,
-                reminder_text(t, shop, reminder),
-                reply_markup=reminder_keyboard(t, reminder.booking_id, confirmed=False),
-            )
+            await bot.send_message(reminder.client_id, text, reply_markup=markup)
         except TelegramForbiddenError as exc:
             raise RecipientBlocked(exc.message) from exc
         except TelegramBadRequest as exc:
@@ -137,8 +156,26 @@ async def confirm_visit(
     await callback.answer(t("reminder.thanks"))
 
 
+async def rate(
+    callback: CallbackQuery,
+    callback_data: RateCb,
+    client: Client,
+    t: Translator,
+    services: Services,
+) -> None:
+    result = await services.booking.rate(callback_data.booking, client.id, callback_data.stars)
+    if result.outcome is not Outcome.RATED:
+        await alert(callback, t(f"outcome.{result.outcome.value}"))
+        return
+    stars = "★" * callback_data.stars + "☆" * (5 - callback_data.stars)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(t("feedback.thanks", stars=stars))
+    await callback.answer()
+
+
 def make_router() -> Router:
     """A fresh router each call: a Router can belong to only one Dispatcher."""
     router = Router(name="reminders")
     router.callback_query.register(confirm_visit, VisitCb.filter(F.booking > 0))
+    router.callback_query.register(rate, RateCb.filter())
     return router

@@ -64,6 +64,7 @@ class Outcome(StrEnum):
     NOT_STARTED = "not_started"
     CHANGEABLE = "changeable"  # the answer of changeable(): the actor may cancel or move it now
     CONFIRMED = "confirmed"  # the client said they will come
+    RATED = "rated"
     ALREADY_BOOKED = "already_booked"  # the same client, service and start: a repeated Confirm
 
 
@@ -78,6 +79,7 @@ SUCCESS = frozenset(
         Outcome.MARKED,
         Outcome.CHANGEABLE,
         Outcome.CONFIRMED,
+        Outcome.RATED,
     }
 )
 
@@ -99,6 +101,7 @@ class BookingRules:
     max_active_per_client: int = 3
     cancel_cutoff_minutes: int = 120
     reminder_offsets: Sequence[int] = (1440, 120)
+    feedback_delay_minutes: int = 0  # ask for a rating this long after the end; 0: never
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,9 @@ class BookingService:
             if booking.start > now:
                 return BookingResult(Outcome.NOT_STARTED, booking)
             marked = repo.set_booking_status(conn, booking.id, status, now)
-            repo.void_pending_reminders(conn, booking.id, f"booking {status}", now)
+            # A visit that took place still gets its rating request; a no-show gets nothing.
+            kinds = ("reminder",) if status is BookingStatus.COMPLETED else ("reminder", "feedback")
+            repo.void_pending_reminders(conn, booking.id, f"booking {status}", now, kinds)
             repo.audit(
                 conn,
                 actor=actor,
@@ -260,6 +265,30 @@ class BookingService:
 
         return await self.db.write(work, "confirm_visit")
 
+    async def rate(self, booking_id: int, client_id: int, stars: int) -> BookingResult:
+        """The client's 1-5 rating of a visit that took place (pressing again changes it)."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> BookingResult:
+            booking = repo.get_booking(conn, booking_id)
+            if booking is None or booking.client_id != client_id or not 1 <= stars <= 5:
+                return BookingResult(Outcome.NOT_FOUND)
+            if booking.status is not BookingStatus.COMPLETED:
+                return BookingResult(Outcome.NOT_ACTIVE, booking)
+            repo.rate_booking(conn, booking_id, stars, now)
+            repo.audit(
+                conn,
+                actor=Actor.client(client_id),
+                action="booking.rated",
+                entity="booking",
+                entity_id=booking_id,
+                now=now,
+                stars=stars,
+            )
+            return BookingResult(Outcome.RATED, repo.get_booking(conn, booking_id))
+
+        return await self.db.write(work, "rate")
+
     async def complete_past(self, limit: int = 500) -> int:
         """Active bookings whose end has passed become completed (admins may still mark no-show)."""
         now = self.clock()
@@ -268,7 +297,6 @@ class BookingService:
             ended = repo.active_ended_before(conn, now, limit)
             for booking_id in ended:
                 repo.set_booking_status(conn, booking_id, BookingStatus.COMPLETED, now)
-                repo.void_pending_reminders(conn, booking_id, "booking completed", now)
                 repo.audit(
                     conn,
                     actor=SYSTEM,
@@ -569,7 +597,7 @@ class BookingService:
             now=now,
             rescheduled_from=rescheduled_from,
         )
-        repo.insert_reminders(conn, booking.id, self._reminder_rows(start, now), now)
+        repo.insert_reminders(conn, booking.id, self._outbox_rows(start, end, now), now)
         repo.audit(
             conn,
             actor=actor,
@@ -584,16 +612,23 @@ class BookingService:
         )
         return booking
 
-    def _reminder_rows(
-        self, start: datetime, now: datetime
-    ) -> list[tuple[int, datetime, str, str | None]]:
-        rows: list[tuple[int, datetime, str, str | None]] = []
+    def _outbox_rows(
+        self, start: datetime, end: datetime, now: datetime
+    ) -> list[tuple[str, int, datetime, str, str | None]]:
+        """Reminders (offset minutes before the start) and the rating request (after the end,
+        stored with a negative offset)."""
+        rows: list[tuple[str, int, datetime, str, str | None]] = []
         for offset in self.rules.reminder_offsets:
             due = start - timedelta(minutes=offset)
             if due <= now:
-                rows.append((offset, due, "skipped", "offset already passed at booking time"))
+                rows.append(
+                    ("reminder", offset, due, "skipped", "offset already passed at booking time")
+                )
             else:
-                rows.append((offset, due, "pending", None))
+                rows.append(("reminder", offset, due, "pending", None))
+        delay = self.rules.feedback_delay_minutes
+        if delay > 0:
+            rows.append(("feedback", -delay, end + timedelta(minutes=delay), "pending", None))
         return rows
 
     def _refuse_change(

@@ -45,9 +45,14 @@ class ClientService:
         """The client behind a Telegram user, created on first contact, kept up to date."""
         cached = self._cache.get(user_id)
         # An unreachable client who writes to us has unblocked the bot: the upsert says so.
-        if cached and cached.is_reachable and (cached.username, cached.first_name) == (
-            username,
-            first_name,
+        if (
+            cached
+            and cached.is_reachable
+            and (cached.username, cached.first_name)
+            == (
+                username,
+                first_name,
+            )
         ):
             return cached
         now = self.clock()
@@ -72,6 +77,18 @@ class ClientService:
         return self._cache.get(user_id) or await self.db.read(
             lambda c: repo.get_client(c, user_id), "client.get"
         )
+
+    async def find(self, query: str) -> Client | None:
+        """A client by Telegram id ("12345") or username ("@ann"); None if unknown."""
+        query = query.strip()
+        if query.startswith("@") and len(query) > 1:
+            username = query[1:]
+            return await self.db.read(
+                lambda c: repo.find_client_by_username(c, username), "client.find"
+            )
+        if query.isdigit() and len(query) <= 15:
+            return await self.get(int(query))
+        return None
 
     async def set_language(self, user_id: int, language: Language) -> Client:
         return await self._update(user_id, language=language)

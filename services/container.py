@@ -10,8 +10,11 @@ from database.db_retry import RetryPolicy
 from services.booking import BookingRules, BookingService
 from services.catalog import CatalogService
 from services.clients import ClientService
+from services.export import ExportService
 from services.schedule import ScheduleService
 from services.slots import SlotRules
+from services.specialists import SpecialistService
+from services.stats import StatsService
 from utils.timeutil import Clock, get_tz, system_clock
 
 
@@ -21,6 +24,9 @@ class Services:
     catalog: CatalogService
     schedule: ScheduleService
     clients: ClientService
+    specialists: SpecialistService
+    stats: StatsService
+    export: ExportService
 
 
 def booking_rules(settings: Settings) -> BookingRules:
@@ -33,6 +39,7 @@ def booking_rules(settings: Settings) -> BookingRules:
         max_active_per_client=settings.max_active_bookings_per_user,
         cancel_cutoff_minutes=settings.cancel_cutoff_minutes,
         reminder_offsets=tuple(settings.reminder_offsets),
+        feedback_delay_minutes=settings.feedback_delay_minutes,
     )
 
 
@@ -50,9 +57,13 @@ def database_for(settings: Settings) -> Database:
 
 def build_services(settings: Settings, db: Database, clock: Clock = system_clock) -> Services:
     tz = get_tz(settings.timezone)
+    stats = StatsService(db, tz)
     return Services(
         booking=BookingService(db, tz, booking_rules(settings), clock),
         catalog=CatalogService(db, clock),
         schedule=ScheduleService(db, clock),
         clients=ClientService(db, settings.default_language, clock),
+        specialists=SpecialistService(db, clock),
+        stats=stats,
+        export=ExportService(stats, tz),
     )

@@ -39,6 +39,9 @@ MAX_FLOOD_WAITS = 3
 
 @dataclass(frozen=True)
 class DueReminder:
+    """A due row of the outbox: a reminder before the visit, or ("feedback") a rating request
+    after it."""
+
     reminder_id: int
     booking_id: int
     client_id: int
@@ -48,6 +51,7 @@ class DueReminder:
     specialist_name: str
     language: str | None
     attempts: int
+    kind: str = "reminder"
 
 
 class RecipientBlocked(Exception):
@@ -122,15 +126,19 @@ class ReminderService:
         rows = repo.due_reminders(conn, now, self.batch)
         # After downtime several reminders of one booking can be due at once: only the latest
         # (the closest to the appointment) is worth sending.
-        latest = {row["booking_id"]: row["reminder_id"] for row in rows}  # rows come by due_at
+        # rows come by due_at: the last one seen per (booking, kind) is the latest
+        latest = {(row["booking_id"], row["kind"]): row["reminder_id"] for row in rows}
         for row in rows:
             start = from_ts(row["start_at"])
+            status = row["booking_status"]
             reason = None
-            if latest[row["booking_id"]] != row["reminder_id"]:
+            if latest[(row["booking_id"], row["kind"])] != row["reminder_id"]:
                 reason = "superseded by a later reminder of the same booking"
-            elif row["booking_status"] != "active":
-                reason = f"booking {row['booking_status']}"
-            elif start <= now:
+            elif row["kind"] == "feedback" and status == "active":
+                continue  # not closed yet (complete_past runs first): ask on a later poll
+            elif status != ("completed" if row["kind"] == "feedback" else "active"):
+                reason = f"booking {status}"
+            elif row["kind"] == "reminder" and start <= now:
                 reason = "the appointment had already started"
             elif not row["client_reachable"]:
                 reason = "client unreachable (blocked the bot)"
@@ -150,6 +158,7 @@ class ReminderService:
                     specialist_name=row["specialist_name"],
                     language=row["client_language"],
                     attempts=row["attempts"] + 1,
+                    kind=row["kind"],
                 )
             )
         return claimed

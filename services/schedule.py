@@ -54,25 +54,47 @@ class ScheduleService:
         result = await self.db.read(lambda c: repo.weekly_hours(c, [specialist_id]))
         return result[specialist_id]
 
+    async def weekly_all(self) -> dict[int, WeeklyHours]:
+        """Weekly hours of every specialist (active or not), by specialist id."""
+
+        def work(conn: sqlite3.Connection) -> dict[int, WeeklyHours]:
+            ids = [s.id for s in repo.list_specialists(conn, active_only=False)]
+            return repo.weekly_hours(conn, ids)
+
+        return await self.db.read(work, "hours.all")
+
+    async def day_off_reason(self, day: date) -> str | None:
+        """The reason the whole business is closed on the date ("" if none given), or None
+        when it is not closed (open, or custom hours)."""
+        exceptions = await self.db.read(lambda c: repo.exceptions_between(c, day, day))
+        closed = [e for e in exceptions if e.specialist_id is None and e.hours is None]
+        return closed[0].reason if closed else None
+
     async def set_weekday(
-        self, specialist_id: int, weekday: int, intervals: Sequence[Interval], actor: Actor
+        self, specialist_id: int | None, weekday: int, intervals: Sequence[Interval], actor: Actor
     ) -> bool:
+        """Set one weekday's hours of a specialist, or of every specialist (``None``)."""
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> bool:
-            if repo.get_specialist(conn, specialist_id) is None:
+            if specialist_id is None:
+                ids = [s.id for s in repo.list_specialists(conn, active_only=False)]
+            elif repo.get_specialist(conn, specialist_id) is None:
                 return False
-            repo.replace_weekday_hours(conn, specialist_id, weekday, intervals)
-            repo.audit(
-                conn,
-                actor=actor,
-                action="hours.set",
-                entity="specialist",
-                entity_id=specialist_id,
-                now=now,
-                weekday=weekday,
-                hours=format_intervals(list(intervals)),
-            )
+            else:
+                ids = [specialist_id]
+            for sid in ids:
+                repo.replace_weekday_hours(conn, sid, weekday, intervals)
+                repo.audit(
+                    conn,
+                    actor=actor,
+                    action="hours.set",
+                    entity="specialist",
+                    entity_id=sid,
+                    now=now,
+                    weekday=weekday,
+                    hours=format_intervals(list(intervals)),
+                )
             return True
 
         return await self.db.write(work, "hours.set")

@@ -165,3 +165,32 @@ async def test_flood_control_from_telegram_is_waited_out(make_world: MakeWorld) 
     report = await reminders_for(world, waits).dispatch_due()
     assert len(report.sent) == 1
     assert waits.seconds == [7]
+
+
+async def test_the_client_rates_a_visit_from_the_request(make_world: MakeWorld) -> None:
+    world = await make_world(feedback_delay_minutes=60)
+    booking_id = await booked(world, "ru")
+    t = TR("ru")
+    world.clock.set(at(world.tz, WED, "12:00"))  # the visit ended at 11:00
+    await world.services.booking.complete_past()
+    await reminders_for(world).dispatch_due()
+    client = world.client(ann("ru"))
+    assert text_of(client.last_message).startswith(
+        plain(t("feedback.ask", service="Haircut", specialist="Master", day=WED_LONG["ru"]))
+    )
+    assert client.buttons() == ["1★", "2★", "3★", "4★", "5★"]
+
+    await client.click("4★")
+    assert text_of(client.last_message) == t("feedback.thanks", stars="★★★★☆")
+    rows = await world.rows("SELECT rating FROM bookings WHERE id = ?", booking_id)
+    assert rows[0][0] == 4
+
+    intruder = world.client(FakeUser(id=4243, first_name="Eve", language_code="ru"))
+    await intruder.send("/start")
+    await intruder.click_data(f"rate:{booking_id}:1", message=client.last_message)
+    assert intruder.last_answer is not None
+    assert intruder.last_answer.text == t("outcome.not_found")
+    await intruder.click_data(f"rate:{booking_id}:9", message=client.last_message)
+    assert intruder.last_answer is not None
+    assert intruder.last_answer.text == t("alert.stale")
+    assert (await world.rows("SELECT rating FROM bookings WHERE id = ?", booking_id))[0][0] == 4

@@ -10,8 +10,8 @@ import pytest
 from pytz.tzinfo import BaseTzInfo
 
 from database.connection import Database
-from database.models import Actor
-from services.booking import BookingRules, BookingService
+from database.models import Actor, BookingStatus
+from services.booking import BookingRules, BookingService, Outcome
 from services.catalog import CatalogService
 from services.clients import ClientService
 from services.reminders import (
@@ -336,3 +336,49 @@ async def test_reminders_of_a_booking_across_the_berlin_dst_change(
     assert len((await reminders.dispatch_due()).sent) == 1
     assert outbox.delivered[0].start.astimezone(berlin).strftime("%H:%M %Z") == "10:00 CEST"
     assert timedelta(0) < outbox.delivered[1].start - clock() == timedelta(hours=2)
+
+
+async def test_rating_request_after_the_visit_and_never_for_a_no_show_or_a_cancel(
+    db: Database, tz: BaseTzInfo, clock: FakeClock, add_service: AddService, outbox: Outbox
+) -> None:
+    rules = BookingRules(reminder_offsets=(), feedback_delay_minutes=120)
+    booking = BookingService(db, tz, rules, clock)
+    service = await add_service()
+    visits = {}
+    for client, hhmm in ((ALICE, "10:00"), (BOB, "12:00"), (333, "15:00")):
+        made = await booking.book(client, service.id, at(tz, WED, hhmm))
+        assert made.booking is not None
+        visits[client] = made.booking.id
+    assert (await booking.cancel(visits[333], ADMIN)).ok
+    reminders = outbox.service(db, clock)
+
+    clock.set(at(tz, WED, "12:59"))  # Alice's visit ended at 11:00: not yet
+    await booking.complete_past()
+    assert (await reminders.dispatch_due()).sent == []
+    clock.set(at(tz, WED, "13:00"))
+    await booking.complete_past()
+    assert (await booking.mark(visits[BOB], BookingStatus.NO_SHOW, ADMIN)).ok
+    await reminders.dispatch_due()
+    clock.set(at(tz, WED, "19:00"))
+    await booking.complete_past()
+    await reminders.dispatch_due()
+
+    assert [(r.booking_id, r.kind) for r in outbox.delivered] == [(visits[ALICE], "feedback")]
+    assert (await booking.rate(visits[ALICE], ALICE, 4)).outcome is Outcome.RATED
+    assert (await booking.rate(visits[ALICE], BOB, 5)).outcome is Outcome.NOT_FOUND
+    assert (await booking.rate(visits[BOB], BOB, 5)).outcome is Outcome.NOT_ACTIVE
+    rated = await booking.get(visits[ALICE])
+    assert rated is not None and rated.booking.rating == 4
+
+
+async def test_no_rating_request_when_switched_off(
+    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+) -> None:
+    booking_id = await book(booking, add_service, tz)
+    kinds = await db.read(
+        lambda c: [
+            r[0]
+            for r in c.execute("SELECT kind FROM reminders WHERE booking_id = ?", (booking_id,))
+        ]
+    )
+    assert sorted(kinds) == ["reminder", "reminder"]

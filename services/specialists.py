@@ -1,0 +1,115 @@
+"""Specialists: add, choose which services each offers, switch on and off."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from database import repository as repo
+from database.connection import Database
+from database.models import Actor, Specialist
+from utils.timeutil import Clock, system_clock
+
+
+class SpecialistOutcome(StrEnum):
+    DONE = "done"
+    NOT_FOUND = "not_found"
+    UNKNOWN_SERVICE = "unknown_service"
+
+
+@dataclass(frozen=True)
+class SpecialistInfo:
+    specialist: Specialist
+    service_ids: list[int]
+
+
+@dataclass(frozen=True)
+class SpecialistChange:
+    outcome: SpecialistOutcome
+    upcoming: int = 0  # future active bookings of the specialist (they stay when switched off)
+    unknown: tuple[int, ...] = ()
+
+
+class SpecialistService:
+    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def list(self) -> list[SpecialistInfo]:
+        def work(conn: sqlite3.Connection) -> list[SpecialistInfo]:
+            return [
+                SpecialistInfo(sp, repo.service_ids_of_specialist(conn, sp.id))
+                for sp in repo.list_specialists(conn, active_only=False)
+            ]
+
+        return await self.db.read(work, "specialists.list")
+
+    async def add(self, name: str, actor: Actor) -> Specialist:
+        """A new active specialist with no services and no hours until the admin sets them."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> Specialist:
+            specialist_id = repo.insert_specialist(conn, name, now)
+            repo.audit(
+                conn,
+                actor=actor,
+                action="specialist.created",
+                entity="specialist",
+                entity_id=specialist_id,
+                now=now,
+                name=name,
+            )
+            specialist = repo.get_specialist(conn, specialist_id)
+            assert specialist is not None
+            return specialist
+
+        return await self.db.write(work, "specialist.add")
+
+    async def set_services(
+        self, specialist_id: int, service_ids: Sequence[int], actor: Actor
+    ) -> SpecialistChange:
+        """Replace the set of services the specialist offers; every id must exist."""
+        now = self.clock()
+        wanted = sorted(set(service_ids))
+
+        def work(conn: sqlite3.Connection) -> SpecialistChange:
+            if repo.get_specialist(conn, specialist_id) is None:
+                return SpecialistChange(SpecialistOutcome.NOT_FOUND)
+            unknown = tuple(sid for sid in wanted if repo.get_service(conn, sid) is None)
+            if unknown:
+                return SpecialistChange(SpecialistOutcome.UNKNOWN_SERVICE, unknown=unknown)
+            repo.replace_specialist_services(conn, specialist_id, wanted)
+            repo.audit(
+                conn,
+                actor=actor,
+                action="specialist.services",
+                entity="specialist",
+                entity_id=specialist_id,
+                now=now,
+                service_ids=wanted,
+            )
+            return SpecialistChange(SpecialistOutcome.DONE)
+
+        return await self.db.write(work, "specialist.services")
+
+    async def set_active(self, specialist_id: int, active: bool, actor: Actor) -> SpecialistChange:
+        """Switching off hides the specialist from new bookings; their bookings stay."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> SpecialistChange:
+            if not repo.set_specialist_active(conn, specialist_id, active):
+                return SpecialistChange(SpecialistOutcome.NOT_FOUND)
+            repo.audit(
+                conn,
+                actor=actor,
+                action="specialist.on" if active else "specialist.off",
+                entity="specialist",
+                entity_id=specialist_id,
+                now=now,
+            )
+            upcoming = repo.count_future_active_of_specialist(conn, specialist_id, now)
+            return SpecialistChange(SpecialistOutcome.DONE, upcoming=upcoming)
+
+        return await self.db.write(work, "specialist.active")

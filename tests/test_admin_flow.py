@@ -1,0 +1,709 @@
+"""The admin chat through the real Dispatcher: every command, its malformed forms, a non-admin's
+attempt (in the group and in private), the buttons, and the notifications both ways.
+
+The admin group is GROUP (a supergroup); ADMIN is in ADMIN_IDS, MALLORY is a member who is not.
+Admin answers are in DEFAULT_LANGUAGE (ru here, so Russian texts are checked); client notices are
+in the client's language. Clock: Tue 2026-12-01 08:00 Moscow (see tests/test_flow_client.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from database.models import Actor, BookingStatus
+from handlers import admin_views as av
+from handlers.callback_data import AdminBookingCb, DayOffCb
+from tests.conftest import at
+from tests.support.botapi_emulator import FakeUser
+from tests.test_flow_client import (  # noqa: F401 - fixtures used by name
+    ANN_ID,
+    BOB,
+    BOB_ID,
+    TR,
+    WED,
+    MakeWorld,
+    World,
+    ann,
+    book_for,
+    make_world,
+    no_handler_errors,
+    plain,
+    text_of,
+    to_confirm,
+)
+from utils.formatting import day_long
+
+JSON = dict[str, Any]
+GROUP = -1001234567890
+OTHER_GROUP = -1009999
+ADMIN = FakeUser(id=42, first_name="Olga", username="olga", language_code="en")
+MALLORY = FakeUser(id=666, first_name="Mallory", language_code="ru")
+T = TR("ru")  # DEFAULT_LANGUAGE: admin answers
+WED_RU = day_long(WED, "ru")
+
+
+class Chat:
+    """The admin group (or a private chat) as one user acts in it."""
+
+    def __init__(self, world: World, user: FakeUser, chat_id: int) -> None:
+        self.world = world
+        self.user = user
+        self.chat_id = chat_id
+
+    @property
+    def api(self) -> Any:
+        return self.world.flow.emulator
+
+    @property
+    def messages(self) -> list[JSON]:
+        return [m for m in self.api.messages_in(self.chat_id) if m.get("from", {}).get("is_bot")]
+
+    async def send(self, text: str) -> list[JSON]:
+        """The bot's new messages in this chat after ``text``."""
+        mark = self.api.mark()
+        self.api.send_message(self.user, text, chat_id=self.chat_id)
+        await self.world.flow.feed_pending()
+        return list(self.api.sent_to(self.chat_id, since=mark))
+
+    async def say(self, text: str) -> str:
+        sent = await self.send(text)
+        assert len(sent) == 1, [text_of(m) for m in sent]
+        return text_of(sent[0])
+
+    async def press(
+        self, message: JSON, *, text: str | None = None, data: str | None = None
+    ) -> Any:
+        """Press a button; returns the answerCallbackQuery call."""
+        mark = self.api.mark()
+        if data is not None and text is None:
+            query = self.api.click_data(self.user, message, data)
+        else:
+            query = self.api.click(self.user, message, data, text=text)
+        await self.world.flow.feed_pending()
+        answers = [
+            c
+            for c in self.api.calls[mark:]
+            if c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query
+        ]
+        assert len(answers) == 1, "the click was not answered exactly once"
+        return answers[0]
+
+    def current(self, message: JSON) -> JSON:
+        result: JSON = self.api.message(self.chat_id, message["message_id"])
+        return result
+
+
+def buttons(message: JSON) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+@pytest.fixture
+async def world(make_world: MakeWorld) -> World:  # noqa: F811 - the admin variant
+    return await make_world(admin_ids=[ADMIN.id], admin_chat_id=GROUP)
+
+
+@pytest.fixture
+def group(world: World) -> Chat:
+    return Chat(world, ADMIN, GROUP)
+
+
+async def audit(world: World, action: str | None = None) -> list[tuple[int | None, str, str, str]]:
+    """(actor_id, actor_role, action, details) of the audit log, in order."""
+    rows = await world.rows(
+        "SELECT actor_id, actor_role, action, details FROM audit_log ORDER BY id"
+    )
+    found = [(r[0], r[1], r[2], r[3]) for r in rows]
+    return [r for r in found if action is None or r[2] == action]
+
+
+async def booked(world: World, user: FakeUser, hhmm: str = "10:00") -> int:
+    await world.register(user)
+    return await book_for(world, user.id, WED, hhmm)
+
+
+# ------------------------------------------------------------------ who may do what
+
+EVERY_COMMAND = [f"/{c}" for c in av.COMMANDS] + ["/help", "/admin"]
+
+
+async def test_help_in_the_admin_chat_lists_every_command_with_an_example(group: Chat) -> None:
+    text = await group.say("/help")
+    assert text.startswith(plain(T("admin.help.title")))
+    for command in av.COMMANDS:
+        line = plain(av.usage(T, command))
+        assert line in text
+        assert line.startswith(f"/{command} ")
+        if command not in ("today", "tomorrow", "week", "services", "specialists"):
+            assert f"например /{command}" in line  # an example of the arguments
+    # The same list from /admin in the admin's private chat.
+    private = Chat(group.world, ADMIN, ADMIN.id)
+    assert await private.say("/admin") == text
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND)
+async def test_a_non_admin_in_the_group_gets_nothing(world: World, command: str) -> None:
+    before = await audit(world)
+    assert await Chat(world, MALLORY, GROUP).send(f"{command} 1") == []
+    assert await Chat(world, MALLORY, GROUP).send(command) == []
+    assert await audit(world) == before
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND)
+async def test_a_non_admin_in_private_gets_the_unknown_command_answer(
+    world: World, command: str
+) -> None:
+    unknown = TR("ru")("hint.unknown_command")
+    private = Chat(world, MALLORY, MALLORY.id)
+    before = await audit(world)
+    if command == "/help":
+        assert await private.say(command) != plain(av.help_text(T))  # the client's help
+        return
+    assert await private.say(command) == plain(unknown)
+    assert await private.say(f"{command} 2026-12-02") == plain(unknown)
+    assert await audit(world) == before
+
+
+async def test_an_admin_in_another_group_is_ignored(world: World) -> None:
+    assert await Chat(world, ADMIN, OTHER_GROUP).send("/today") == []
+    assert await Chat(world, ADMIN, OTHER_GROUP).send("/service_add 30 100 X") == []
+
+
+async def test_admin_commands_work_in_the_admins_private_chat(world: World) -> None:
+    private = Chat(world, ADMIN, ADMIN.id)
+    assert await private.say("/today") == plain(
+        T("admin.agenda.empty", day=day_long(WED.replace(day=1), "ru"))
+    )
+    # The admin is also a client: the client's commands still work for them.
+    assert TR("en")("menu.book") in buttons((await private.send("/start"))[-1])
+
+
+async def test_an_unknown_command_in_the_group_points_to_help(group: Chat) -> None:
+    assert await group.say("/nonsense") == plain(T("admin.unknown"))
+
+
+MALFORMED = [
+    ("/today x", "today"),
+    ("/tomorrow 1", "tomorrow"),
+    ("/day", "day"),
+    ("/day 2026-02-30", "day"),
+    ("/day 02.12.2026", "day"),
+    ("/day 2026-12-02 extra", "day"),
+    ("/week 2", "week"),
+    ("/booking", "booking"),
+    ("/booking abc", "booking"),
+    ("/booking -1", "booking"),
+    ("/cancel", "cancel"),
+    ("/cancel x reason", "cancel"),
+    ("/services all", "services"),
+    ("/service_add", "service_add"),
+    ("/service_add 60 1500", "service_add"),
+    ("/service_add sixty 1500 Cut", "service_add"),
+    ("/service_add 0 1500 Cut", "service_add"),
+    ("/service_add 2000 1500 Cut", "service_add"),
+    ("/service_add 60 -5 Cut", "service_add"),
+    ("/service_edit 1 colour red", "service_edit"),
+    ("/service_edit 1 price", "service_edit"),
+    ("/service_edit 1 price cheap", "service_edit"),
+    ("/service_edit 1 duration 0", "service_edit"),
+    ("/service_edit x name New", "service_edit"),
+    ("/service_on", "service_on"),
+    ("/service_off one", "service_off"),
+    ("/service_delete 1 2", "service_delete"),
+    ("/specialists x", "specialists"),
+    ("/specialist_add", "specialist_add"),
+    ("/specialist_services 1", "specialist_services"),
+    ("/specialist_services 1 a,b", "specialist_services"),
+    ("/specialist_off", "specialist_off"),
+    ("/specialist_on x", "specialist_on"),
+    ("/hours x", "hours"),
+    ("/hours_set", "hours_set"),
+    ("/hours_set mon", "hours_set"),
+    ("/hours_set xyz 10:00-12:00", "hours_set"),
+    ("/hours_set mon 12:00-10:00", "hours_set"),
+    ("/hours_set mon 10:00-25:00", "hours_set"),
+    ("/hours_set x mon 10:00-12:00", "hours_set"),
+    ("/dayoff", "dayoff"),
+    ("/dayoff 2026-13-01", "dayoff"),
+    ("/dayon", "dayon"),
+    ("/dayon someday", "dayon"),
+    ("/hours_on 2026-12-02", "hours_on"),
+    ("/hours_on 2026-12-02 off", "hours_on"),
+    ("/hours_on 2026-12-02 10-12", "hours_on"),
+    ("/client", "client"),
+    ("/client ann", "client"),
+    ("/stats 2026-12-01", "stats"),
+    ("/stats 2026-12-31 2026-12-01", "stats"),
+    ("/stats 2026-12-01 2026-12-32", "stats"),
+    ("/export 2026-12-01", "export"),
+    ("/export 2020-01-01 2026-12-01", "export"),
+]
+
+
+@pytest.mark.parametrize(("text", "command"), MALFORMED)
+async def test_a_malformed_command_gets_its_usage_and_changes_nothing(
+    world: World, group: Chat, text: str, command: str
+) -> None:
+    before = await audit(world)
+    assert await group.say(text) == plain(av.bad_args(T, command))
+    assert await audit(world) == before
+
+
+# ------------------------------------------------------------------ agenda and bookings
+
+
+async def test_agenda_shows_each_booking_with_its_buttons(world: World, group: Chat) -> None:
+    booking = await booked(world, ann("en"))
+    await world.services.clients.set_phone(ANN_ID, "+7 900 111-22-33")
+
+    (message,) = await group.send("/tomorrow")
+
+    text = text_of(message)
+    assert text.startswith(plain(T("admin.agenda.title", day=WED_RU, count=1)))
+    line = text.splitlines()[-1]
+    assert line == (
+        f"#{booking} 10:00 Ann @ann, +7 900 111-22-33 · Haircut · Master · "
+        f"{T('admin.status.active')}, {T('admin.confirmed.no')}"
+    )
+    assert buttons(message) == [
+        T("admin.button.cancel", id=booking),
+        T("admin.button.no_show", id=booking),
+        T("admin.button.done", id=booking),
+    ]
+    for command in ("/day 2026-12-02", "/day tomorrow"):
+        (same,) = await group.send(command)
+        assert text_of(same) == text
+    week = await group.send("/week")
+    assert [text_of(m) for m in week] == [text]  # days without bookings are left out
+    assert await group.say("/today") == plain(
+        T("admin.agenda.empty", day=day_long(WED.replace(day=1), "ru"))
+    )
+    assert await group.say("/day 2026-12-10") == plain(
+        T("admin.agenda.empty", day=day_long(WED.replace(day=10), "ru"))
+    )
+
+
+async def test_week_without_bookings_says_so_once(group: Chat) -> None:
+    assert len(await group.send("/week")) == 1
+
+
+async def test_booking_card(world: World, group: Chat) -> None:
+    booking = await booked(world, ann("en"))
+    (card,) = await group.send(f"/booking {booking}")
+    text = text_of(card)
+    assert text.startswith(f"Запись #{booking}")
+    assert "Haircut" in text and "Ann @ann" in text and "1\xa0500 ₽" in text
+    assert len(buttons(card)) == 3
+    assert await group.say("/booking 999") == plain(T("admin.booking.not_found", id=999))
+
+
+async def test_cancel_command_tells_the_client_in_their_language(world: World, group: Chat) -> None:
+    booking = await booked(world, ann("en"))
+
+    answer = await group.say(f"/cancel {booking} the master is ill")
+
+    assert answer == plain(T("admin.cancel.done", id=booking))
+    rows = await world.rows(
+        "SELECT status, cancelled_by, cancelled_by_role, cancel_reason FROM bookings WHERE id = ?",
+        booking,
+    )
+    assert tuple(rows[0]) == ("cancelled", ADMIN.id, "admin", "the master is ill")
+    told = world.flow.emulator.sent_to(ANN_ID)[-1]
+    en = TR("en")
+    assert text_of(told).startswith("Sorry, Studio <Lime> & Co had to cancel your booking:")
+    assert "Reason: the master is ill" in text_of(told)
+    assert buttons(told) == [en("my.book_again")]
+    cancelled = await audit(world, "booking.cancelled")
+    assert cancelled[-1][:2] == (ADMIN.id, "admin")
+    # Again: nothing to cancel; an unknown id: said so.
+    again = await group.say(f"/cancel {booking}")
+    assert again == plain(
+        T("admin.cancel.not_active", id=booking, status=T("admin.status.cancelled"))
+    )
+    assert await group.say("/cancel 999") == plain(T("admin.booking.not_found", id=999))
+
+
+async def test_cancel_when_the_client_blocked_the_bot(
+    world: World, group: Chat, caplog: Any
+) -> None:
+    booking = await booked(world, ann("ru"))
+    world.flow.emulator.block_user(ANN_ID)
+    with caplog.at_level(logging.WARNING):
+        answer = await group.say(f"/cancel {booking}")
+    assert answer == plain(T("admin.cancel.done_untold", id=booking))
+    client = await world.services.clients.get(ANN_ID)
+    assert client is not None and not client.is_reachable
+    assert "could not deliver" in caplog.text
+
+
+async def test_cancel_button_asks_first_then_cancels(world: World, group: Chat) -> None:
+    booking = await booked(world, ann("ru"))
+    (agenda,) = await group.send("/tomorrow")
+
+    await group.press(agenda, text=T("admin.button.cancel", id=booking))
+    question = group.messages[-1]
+    assert text_of(question).startswith(f"Отменить запись #{booking}?")
+    assert (await world.bookings())[0][2] == "active"
+
+    await group.press(question, text=T("admin.button.keep"))
+    assert text_of(group.current(question)) == T("admin.cancel.kept", id=booking)
+    assert (await world.bookings())[0][2] == "active"
+
+    await group.press(agenda, text=T("admin.button.cancel", id=booking))
+    question = group.messages[-1]
+    await group.press(question, text=T("admin.button.cancel_yes"))
+    assert text_of(group.current(question)) == T("admin.cancel.done", id=booking)
+    assert (await world.bookings())[0][2] == "cancelled"
+    assert text_of(world.flow.emulator.sent_to(ANN_ID)[-1]).startswith("К сожалению")
+    # A second Yes (double click) changes nothing and says why.
+    late = await group.press(agenda, text=T("admin.button.cancel", id=booking))
+    assert late.params.get("show_alert")
+
+
+async def test_no_show_and_done_only_after_the_start(world: World, group: Chat) -> None:
+    first = await booked(world, ann("ru"), "10:00")
+    second = await booked(world, BOB, "12:00")
+    (agenda,) = await group.send("/tomorrow")
+
+    early = await group.press(agenda, text=T("admin.button.no_show", id=first))
+    assert early.params["text"] == T("admin.mark.not_started", id=first)
+    assert early.params.get("show_alert")
+
+    world.clock.set(at(world.tz, WED, "13:30"))
+    answer = await group.press(agenda, text=T("admin.button.no_show", id=first))
+    assert answer.params["text"] == T("admin.mark.done", id=first, status=T("admin.status.no_show"))
+    await group.press(agenda, text=T("admin.button.done", id=second))
+    statuses = {row[0]: row[2] for row in await world.bookings()}
+    assert statuses == {first: "no_show", second: "completed"}
+    # The agenda shows the new statuses, and no buttons are left.
+    text = text_of(group.current(agenda))
+    assert T("admin.status.no_show") in text and T("admin.status.completed") in text
+    assert buttons(group.current(agenda)) == []
+    marks = await audit(world, "booking.no_show")
+    assert marks[-1][:2] == (ADMIN.id, "admin")
+
+
+async def test_a_non_admin_pressing_an_admin_button_changes_nothing(
+    world: World, group: Chat
+) -> None:
+    booking = await booked(world, ann("ru"))
+    (agenda,) = await group.send("/tomorrow")
+    mallory = Chat(world, MALLORY, GROUP)
+
+    answer = await mallory.press(agenda, text=T("admin.button.cancel", id=booking))
+    assert answer.params["text"] == T("admin.alert.not_admin")
+    forged = await mallory.press(
+        agenda, data=AdminBookingCb(action="cancel_yes", booking=booking).pack()
+    )
+    assert forged.params["text"] == T("admin.alert.not_admin")
+    day = await mallory.press(agenda, data=DayOffCb(action="cancel_all", day=20261202).pack())
+    assert day.params["text"] == T("admin.alert.not_admin")
+    assert (await world.bookings())[0][2] == "active"
+    assert len(group.messages) == 1
+
+
+async def test_forged_admin_buttons_are_refused(world: World, group: Chat) -> None:
+    booking = await booked(world, ann("ru"))
+    (agenda,) = await group.send("/tomorrow")
+    for data in (
+        AdminBookingCb(action="cancel_yes", booking=999).pack(),
+        AdminBookingCb(action="explode", booking=booking).pack(),
+        "ab:cancel_yes:notanumber",
+        DayOffCb(action="cancel_all", day=20261332).pack(),
+        "garbage",
+    ):
+        answer = await group.press(agenda, data=data)
+        assert answer.params.get("show_alert"), data
+    assert (await world.bookings())[0][2] == "active"
+
+
+# ------------------------------------------------------------------ services and specialists
+
+
+async def test_services_commands(world: World, group: Chat) -> None:
+    haircut = world.haircut.id
+    added = await group.say("/service_add 45 2000 Маникюр с покрытием")
+    new = haircut + 1
+    assert added == plain(T("admin.service.added", id=new, name="Маникюр с покрытием"))
+    listing = await group.say("/services")
+    assert f"#{new} Маникюр с покрытием · 45 мин (+0 перерыв) · 2\xa0000 ₽ · включена" in listing
+
+    for field, value in (
+        ("name", "Маникюр"),
+        ("duration", "50"),
+        ("price", "2100"),
+        ("buffer", "10"),
+        ("description", "Гель-лак"),
+    ):
+        assert await group.say(f"/service_edit {new} {field} {value}") == plain(
+            T("admin.service.updated", id=new)
+        )
+    service = await world.services.catalog.get(new)
+    assert service is not None
+    assert (service.name, service.duration_minutes, service.price) == ("Маникюр", 50, 2100)
+    assert (service.buffer_minutes, service.description) == (10, "Гель-лак")
+    assert await group.say("/service_edit 999 price 1") == plain(
+        T("admin.service.not_found", id=999)
+    )
+
+    assert await group.say(f"/service_off {new}") == plain(T("admin.service.off", id=new))
+    assert not [s for s in await world.services.catalog.services() if s.id == new]
+    assert await group.say(f"/service_on {new}") == plain(T("admin.service.on", id=new))
+    assert [s for s in await world.services.catalog.services() if s.id == new]
+
+    await booked(world, ann("ru"))
+    assert await group.say(f"/service_delete {haircut}") == plain(
+        T("admin.service.in_use", id=haircut)
+    )
+    assert await world.services.catalog.get(haircut) is not None
+    assert await group.say(f"/service_delete {new}") == plain(T("admin.service.deleted", id=new))
+    assert await world.services.catalog.get(new) is None
+    assert await group.say(f"/service_delete {new}") == plain(T("admin.service.not_found", id=new))
+
+    actions = [(a[0], a[2]) for a in await audit(world) if a[2].startswith("service.")]
+    assert (ADMIN.id, "service.created") in actions
+    assert (ADMIN.id, "service.deleted") in actions
+    assert all(actor == ADMIN.id for actor, _ in actions[1:])  # the first is the fixture's
+
+
+async def test_specialists_commands(world: World, group: Chat) -> None:
+    answer = await group.say("/specialist_add Анна Петрова")
+    assert answer.startswith(plain(T("admin.specialist.added", id=2, name="Анна Петрова"))[:20])
+    assert await group.say(f"/specialist_services 2 {world.haircut.id}") == plain(
+        T("admin.specialist.services_set", id=2, services=f"#{world.haircut.id}")
+    )
+    assert await group.say("/specialist_services 2 1,77") == plain(
+        T("admin.specialist.unknown_services", ids="77")
+    )
+    assert await group.say("/specialist_services 9 1") == plain(
+        T("admin.specialist.not_found", id=9)
+    )
+    listing = await group.say("/specialists")
+    assert f"#2 Анна Петрова · включена · услуги: #{world.haircut.id} Haircut" in listing
+    assert "#1 Master" in listing
+    # Offered to clients once she has hours.
+    await group.say("/hours_set 2 wed 10:00-12:00")
+    assert [s.name for s in await world.services.booking.specialists(world.haircut.id)] == [
+        "Master",
+        "Анна Петрова",
+    ]
+    await booked(world, ann("ru"))
+    await world.services.booking.book(BOB_ID, world.haircut.id, at(world.tz, WED, "11:00"), 2)
+    assert await group.say("/specialist_off 2") == plain(
+        T("admin.specialist.off", id=2, upcoming=1)
+    )
+    assert [s.name for s in await world.services.booking.specialists(world.haircut.id)] == [
+        "Master"
+    ]
+    assert await group.say("/specialist_on 2") == plain(T("admin.specialist.on", id=2))
+    assert await group.say("/specialist_on 9") == plain(T("admin.specialist.not_found", id=9))
+    actions = [(a[0], a[2]) for a in await audit(world) if a[2].startswith("specialist.")]
+    assert actions == [
+        (ADMIN.id, "specialist.created"),
+        (ADMIN.id, "specialist.services"),
+        (ADMIN.id, "specialist.off"),
+        (ADMIN.id, "specialist.on"),
+    ]
+
+
+# ------------------------------------------------------------------ hours and days
+
+
+async def test_hours_show_and_set(world: World, group: Chat) -> None:
+    shown = await group.say("/hours")
+    assert "mon: 10:00-14:00,15:00-19:00" in shown
+    assert f"sun: {T('admin.hours.off')}" in shown
+
+    assert await group.say("/hours_set mon 11:00-13:00") == plain(
+        T("admin.hours.set", day="mon", who=T("admin.hours.everyone"), hours="11:00-13:00")
+    )
+    assert await group.say("/hours_set 1 sun 12:00-15:00,16:00-18:00") == plain(
+        T("admin.hours.set", day="sun", who="#1", hours="12:00-15:00,16:00-18:00")
+    )
+    assert await group.say("/hours_set 1 sat off") == plain(
+        T("admin.hours.set", day="sat", who="#1", hours=T("admin.hours.off"))
+    )
+    assert await group.say("/hours_set 9 sat off") == plain(T("admin.specialist.not_found", id=9))
+    weekly = await world.services.schedule.weekly(1)
+    assert weekly[0] == [(660, 780)]
+    assert weekly[6] == [(720, 900), (960, 1080)]
+    assert 5 not in weekly
+    shown = await group.say("/hours 1")
+    assert "mon: 11:00-13:00" in shown and "sun: 12:00-15:00,16:00-18:00" in shown
+    assert await group.say("/hours 9") == plain(T("admin.specialist.not_found", id=9))
+    sets = await audit(world, "hours.set")
+    assert len(sets) == 3 and all(s[0] == ADMIN.id for s in sets)
+
+
+async def test_dayoff_with_bookings_cancels_them_all_and_tells_each_client(
+    world: World, group: Chat
+) -> None:
+    first = await booked(world, ann("en"), "10:00")
+    second = await booked(world, BOB, "12:00")
+
+    (question,) = await group.send("/dayoff 2026-12-02 plumbing")
+
+    assert text_of(question).startswith(
+        plain(T("admin.dayoff.bookings", day=WED_RU, lines="x"))[:30]
+    )
+    assert f"#{first}" in text_of(question) and f"#{second}" in text_of(question)
+    assert buttons(question) == [T("admin.button.cancel_all"), T("admin.button.keep_all")]
+    assert await world.services.booking.free_times(world.haircut.id, WED) == {}
+
+    await group.press(question, text=T("admin.button.cancel_all"))
+
+    assert text_of(group.current(question)) == plain(
+        T("admin.dayoff.cancelled", day=WED_RU, count=2, told=2)
+    )
+    assert [r[2] for r in await world.bookings()] == ["cancelled", "cancelled"]
+    for client_id in (ANN_ID, BOB_ID):
+        told = text_of(world.flow.emulator.sent_to(client_id)[-1])
+        assert told.startswith("Sorry, Studio <Lime> & Co is closed on Wednesday, 2 December")
+        assert "Reason: plumbing" in told
+    cancels = await audit(world, "booking.cancelled")
+    assert [c[0] for c in cancels] == [ADMIN.id, ADMIN.id]
+    assert json.loads(cancels[0][3])["reason"] == "plumbing"
+    assert (await audit(world, "day.closed"))[0][0] == ADMIN.id
+
+
+async def test_dayoff_keep_leaves_the_bookings(world: World, group: Chat) -> None:
+    await booked(world, ann("en"))
+    (question,) = await group.send("/dayoff tomorrow")
+    await group.press(question, text=T("admin.button.keep_all"))
+    assert text_of(group.current(question)) == plain(T("admin.dayoff.kept", day=WED_RU))
+    assert [r[2] for r in await world.bookings()] == ["active"]
+    assert len(world.flow.emulator.sent_to(ANN_ID)) == 0
+
+
+async def test_dayoff_then_reopened_cancels_nothing(world: World, group: Chat) -> None:
+    await booked(world, ann("en"))
+    (question,) = await group.send("/dayoff 2026-12-02")
+    assert await group.say("/dayon 2026-12-02") == plain(T("admin.dayon.done", day=WED_RU))
+    answer = await group.press(question, text=T("admin.button.cancel_all"))
+    assert answer.params["text"] == T("admin.dayoff.open_again", day=WED_RU)
+    assert [r[2] for r in await world.bookings()] == ["active"]
+    assert await world.services.booking.free_times(world.haircut.id, WED) != {}
+
+
+async def test_dayoff_without_bookings_and_custom_hours(world: World, group: Chat) -> None:
+    assert await group.say("/dayoff 2026-12-02") == plain(T("admin.dayoff.done", day=WED_RU))
+    assert await world.services.booking.free_times(world.haircut.id, WED) == {}
+    assert await group.say("/hours_on 2026-12-02 12:00-14:00") == plain(
+        T("admin.hours_on.done", day=WED_RU, hours="12:00-14:00")
+    )
+    times = await world.services.booking.free_times(world.haircut.id, WED)
+    assert [t.astimezone(world.tz).strftime("%H:%M") for t in sorted(times)] == [
+        "12:00",
+        "12:30",
+        "13:00",
+    ]
+    assert (await audit(world, "day.custom_hours"))[0][0] == ADMIN.id
+
+
+# ------------------------------------------------------------------ clients, stats, export
+
+
+async def test_client_card(world: World, group: Chat) -> None:
+    first = await booked(world, ann("ru"), "10:00")
+    await book_for(world, ANN_ID, WED, "12:00")
+    await world.services.booking.cancel(first, Actor.admin(ADMIN.id))
+    for query in ("@ann", "@ANN", str(ANN_ID)):
+        text = await group.say(f"/client {query}")
+        assert text.startswith("Анна @ann")
+        assert "+70000000000" in text
+        assert "Записей: 2 (предстоит 1, состоялось 0, не пришёл 0)" in text
+        assert "администратор 1" in text
+    assert await group.say("/client @nobody") == plain(T("admin.client.not_found", query="@nobody"))
+    assert await group.say("/client 5") == plain(T("admin.client.not_found", query="5"))
+
+
+async def test_stats_and_export(world: World, group: Chat) -> None:
+    first = await booked(world, ann("ru"), "10:00")
+    await booked(world, BOB, "12:00")
+    await world.services.booking.cancel(first, Actor.admin(ADMIN.id))
+
+    text = await group.say("/stats 2026-12-01 2026-12-31")
+    assert "Записей: 2 (предстоит 1, состоялось 0)" in text
+    assert "Отменили администраторы: 1" in text
+    assert "Выручка (по ценам записи): 1\xa0500 ₽" in text
+    assert "Популярные услуги: Haircut (1)" in text
+    assert "Загруженные часы: 12:00 (1)" in text
+    assert "Статистика 2026-12-01 — 2026-12-31" in await group.say("/stats")
+
+    (document,) = await group.send("/export 2026-12-01 2026-12-31")
+    upload = world.flow.emulator.file(document["document"]["file_id"])
+    assert upload.filename == "bookings_2026-12-01_2026-12-31.csv"
+    assert upload.content.startswith(b"\xef\xbb\xbf")
+    lines = upload.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("id,date,time")
+    assert len(lines) == 3 and "Анна" in lines[1]
+    assert document["caption"] == T(
+        "admin.export.caption", first="2026-12-01", last="2026-12-31", count=2
+    )
+
+
+# ------------------------------------------------------------------ notifications
+
+
+async def test_a_client_booking_cancel_and_move_each_reach_the_admin_chat(
+    world: World, group: Chat
+) -> None:
+    client, t, _ = await to_confirm(world, ann("en"))
+    await client.click(t("book.confirm"))
+    assert text_of(client.messages[-2]).startswith(t("book.done"))
+    (card,) = group.messages
+    booking = (await world.bookings())[0][0]
+    assert text_of(card).startswith(f"🆕 Новая запись #{booking}")
+    assert "Ann @ann" in text_of(card) and "Haircut" in text_of(card) and "Master" in text_of(card)
+    assert buttons(card) == [T("admin.button.cancel", id=booking)]
+
+    await client.send("/my")
+    await client.click(t("my.move", n=1))
+    await client.click("3")
+    await client.click("11:00")
+    await client.click(t("book.confirm"))
+    moved = group.messages[-1]
+    assert text_of(moved).startswith(f"🔁 Клиент перенёс запись: #{booking + 1}")
+    assert "10:00" in text_of(moved) and "11:00" in text_of(moved)
+
+    await client.send("/my")
+    await client.click(t("my.cancel", n=1))
+    await client.click(t("my.cancel_yes"))
+    cancelled = group.messages[-1]
+    assert text_of(cancelled).startswith(f"❌ Клиент отменил запись #{booking + 1}")
+    assert buttons(cancelled) == []  # nothing left to cancel
+
+
+async def test_the_admin_can_cancel_from_the_card(world: World, group: Chat) -> None:
+    client, t, _ = await to_confirm(world, ann("en"))
+    await client.click(t("book.confirm"))
+    (card,) = group.messages
+    booking = (await world.bookings())[0][0]
+    await group.press(card, text=T("admin.button.cancel", id=booking))
+    await group.press(group.messages[-1], text=T("admin.button.cancel_yes"))
+    assert (await world.bookings())[0][2] == BookingStatus.CANCELLED
+    assert text_of(client.messages[-1]).startswith("Sorry")
+
+
+async def test_a_failed_card_never_breaks_the_clients_booking(world: World, caplog: Any) -> None:
+    client, t, _ = await to_confirm(world, ann("en"))
+    world.flow.emulator.fail_next(
+        "sendMessage", error_code=400, description="Bad Request: chat not found", chat_id=GROUP
+    )
+    with caplog.at_level(logging.WARNING):
+        await client.click(t("book.confirm"))
+    assert text_of(client.messages[-2]).startswith(t("book.done"))
+    assert (await world.bookings())[0][2] == "active"
+    assert "could not deliver the booked notice" in caplog.text
+
+
+async def test_without_an_admin_chat_no_card_is_sent(make_world: MakeWorld) -> None:  # noqa: F811
+    world = await make_world(admin_ids=[ADMIN.id])
+    client, t, _ = await to_confirm(world, ann("en"))
+    await client.click(t("book.confirm"))
+    assert text_of(client.messages[-2]).startswith(t("book.done"))
+    assert [c for c in world.flow.calls if c.chat_id == GROUP] == []
