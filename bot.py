@@ -27,11 +27,13 @@ from aiogram.exceptions import (
 )
 from aiogram.types import User
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from config import Settings, SettingsError, load_settings
 from database.migrate import migrate
 from database.migrations.base import MigrationContext, MigrationError
 from handlers import build_dispatcher, set_commands, shop_from
+from handlers.digest import make_digest
 from handlers.reminders import make_delivery, make_unreachable_alert
 from services.container import Services, build_services, database_for
 from services.reminders import ReminderService
@@ -116,6 +118,13 @@ async def _connect(
     return False
 
 
+def digest_trigger(settings: Settings) -> CronTrigger:
+    """Every day at ADMIN_DIGEST_TIME on the business's wall clock, DST included."""
+    assert settings.digest_at is not None
+    hour, minute = settings.digest_at
+    return CronTrigger(hour=hour, minute=minute, timezone=get_tz(settings.timezone))
+
+
 def start_scheduler(
     settings: Settings, services: Services, bot: Bot, translations: Translations
 ) -> AsyncIOScheduler:
@@ -152,6 +161,14 @@ def start_scheduler(
         id="reminders",
         next_run_time=system_clock(),
     )
+    if settings.digest_at is not None and settings.admin_chat_id is not None:
+        hour, minute = settings.digest_at
+        scheduler.add_job(
+            make_digest(bot, services, translations, shop_from(settings), settings),
+            digest_trigger(settings),
+            id="digest",
+        )
+        logger.info("the admin chat gets the agenda daily at %02d:%02d", hour, minute)
     scheduler.start()
     return scheduler
 

@@ -11,7 +11,7 @@ import pytz
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from utils.hours import HoursFormatError, WeeklyHours, parse_weekly
+from utils.hours import HoursFormatError, WeeklyHours, parse_time, parse_weekly
 
 TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 DEFAULT_API_URL = "https://api.telegram.org"
@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     reminder_offsets: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [1440, 120])
     reminder_poll_seconds: int = Field(30, ge=1, le=3600)
     feedback_delay_minutes: int = Field(120, ge=0, le=30 * 24 * 60)
+    admin_digest_time: str | None = "09:00"  # local; empty: no morning digest
 
     # The business, as clients see it
     business_name: str = "Our studio"
@@ -86,7 +87,9 @@ class Settings(BaseSettings):
             raise ValueError("offsets are minutes before the start and must be positive")
         return sorted(set(value), reverse=True)
 
-    @field_validator("bot_token", "sentry_dsn", "log_file", "admin_chat_id", mode="before")
+    @field_validator(
+        "bot_token", "sentry_dsn", "log_file", "admin_chat_id", "admin_digest_time", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         # An empty line in .env means "not set", not "set to the empty string".
@@ -119,6 +122,26 @@ class Settings(BaseSettings):
         if not value.startswith("sqlite:///") or len(value) == len("sqlite:///"):
             raise ValueError("only sqlite:///relative/path.db or sqlite:////absolute/path.db")
         return value
+
+    @field_validator("admin_digest_time")
+    @classmethod
+    def _digest_time(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            minutes = parse_time(value)
+        except HoursFormatError as exc:
+            raise ValueError(str(exc)) from None
+        if minutes >= 24 * 60:
+            raise ValueError("must be a time of day, 00:00-23:59")
+        return value.strip()
+
+    @property
+    def digest_at(self) -> tuple[int, int] | None:
+        """(hour, minute) of the admin chat's morning digest, or None when switched off."""
+        if self.admin_digest_time is None:
+            return None
+        return divmod(parse_time(self.admin_digest_time), 60)
 
     @field_validator("working_hours")
     @classmethod

@@ -34,6 +34,9 @@ def test_defaults() -> None:
     assert (s.max_active_bookings_per_user, s.cancel_cutoff_minutes) == (3, 120)
     assert (s.db_max_retries, s.db_retry_delay, s.db_retry_backoff) == (3, 0.5, 2.0)
     assert s.reminder_offsets == [1440, 120]
+    assert (s.reminder_poll_seconds, s.feedback_delay_minutes) == (30, 120)
+    assert s.digest_at == (9, 0)
+    assert load_settings(admin_digest_time="").digest_at is None
     assert s.weekly_hours[0] == [(600, 840), (900, 1140)]
     assert s.weekly_hours[5] == [(660, 960)]
     assert 6 not in s.weekly_hours
@@ -65,6 +68,9 @@ def test_values_from_environment_and_dotenv(
         ("DEFAULT_LANGUAGE", "de", "DEFAULT_LANGUAGE: Input should be 'ru' or 'en'"),
         ("REMINDER_OFFSETS", "120,-5", "REMINDER_OFFSETS: offsets are minutes before the start"),
         ("TELEGRAM_API_URL", "localhost:8081", "TELEGRAM_API_URL: must be an http(s) URL"),
+        ("ADMIN_DIGEST_TIME", "9am", "ADMIN_DIGEST_TIME: '9am' is not a time HH:MM"),
+        ("ADMIN_DIGEST_TIME", "24:00", "ADMIN_DIGEST_TIME: must be a time of day"),
+        ("FEEDBACK_DELAY_MINUTES", "-1", "FEEDBACK_DELAY_MINUTES: Input should be greater"),
     ],
 )
 def test_bad_values_are_named_in_one_line(

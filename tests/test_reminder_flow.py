@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from bot import digest_trigger
+from config import load_settings
 from handlers import shop_from
+from handlers.digest import make_digest
 from handlers.reminders import make_delivery, make_unreachable_alert
 from services.reminders import ReminderService
 from tests import test_flow_client as flow_tests
@@ -194,3 +199,33 @@ async def test_the_client_rates_a_visit_from_the_request(make_world: MakeWorld) 
     assert intruder.last_answer is not None
     assert intruder.last_answer.text == t("alert.stale")
     assert (await world.rows("SELECT rating FROM bookings WHERE id = ?", booking_id))[0][0] == 4
+
+
+async def test_the_admin_chat_gets_the_morning_digest(make_world: MakeWorld) -> None:
+    world = await make_world(admin_chat_id=ADMIN_CHAT, default_language="en")
+    await booked(world, "en", "10:00")
+    world.clock.set(at(world.tz, WED, "09:00"))
+    shop = shop_from(world.settings)
+    await make_digest(world.flow.bot, world.services, TR, shop, world.settings)()
+    (digest,) = world.flow.emulator.sent_to(ADMIN_CHAT)
+    assert WED_LONG["en"] in str(digest.get("text"))
+    assert "Haircut" in str(digest.get("text"))
+    assert "10:00" in str(digest.get("text"))
+
+
+async def test_no_digest_without_an_admin_chat(make_world: MakeWorld) -> None:
+    world = await make_world()
+    await booked(world, "en", "10:00")
+    await make_digest(
+        world.flow.bot, world.services, TR, shop_from(world.settings), world.settings
+    )()
+    assert world.flow.emulator.calls_of("sendMessage") == []
+
+
+def test_the_digest_fires_at_the_local_time_across_the_dst_change() -> None:
+    settings = load_settings(_env_file=None, timezone="Europe/Berlin", admin_digest_time="09:00")
+    trigger = digest_trigger(settings)
+    before = trigger.get_next_fire_time(None, datetime(2026, 3, 27, 11, 0, tzinfo=UTC))
+    assert before.astimezone(UTC) == datetime(2026, 3, 28, 8, 0, tzinfo=UTC)  # 09:00 CET
+    after = trigger.get_next_fire_time(None, datetime(2026, 3, 28, 11, 0, tzinfo=UTC))
+    assert after.astimezone(UTC) == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)  # 09:00 CEST
