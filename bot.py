@@ -38,12 +38,15 @@ from handlers.reminders import make_delivery, make_unreachable_alert
 from services.container import Services, build_services, database_for
 from services.reminders import ReminderService
 from utils.i18n import Translations
+from utils.lifecycle import InFlight
 from utils.logging_setup import setup_logging
 from utils.sentry import init_sentry
 from utils.telegram import RetryAfterMiddleware
 from utils.timeutil import get_tz, system_clock
 
 logger = logging.getLogger("bot")
+
+SHUTDOWN_GRACE_SECONDS = 15.0
 T = TypeVar("T")
 
 
@@ -126,7 +129,11 @@ def digest_trigger(settings: Settings) -> CronTrigger:
 
 
 def start_scheduler(
-    settings: Settings, services: Services, bot: Bot, translations: Translations
+    settings: Settings,
+    services: Services,
+    bot: Bot,
+    translations: Translations,
+    in_flight: InFlight,
 ) -> AsyncIOScheduler:
     """Background jobs: reminders (and closing past bookings) every REMINDER_POLL_SECONDS.
 
@@ -140,11 +147,18 @@ def start_scheduler(
     )
 
     async def tick() -> None:
-        try:
-            await services.booking.complete_past()
-            await reminders.dispatch_due()
-        except Exception:  # logged (and sent to Sentry); the next tick tries again
-            logger.exception("reminder tick failed")
+        with in_flight.track():
+            try:
+                await services.booking.complete_past()
+                await reminders.dispatch_due()
+            except Exception:  # logged (and sent to Sentry); the next tick tries again
+                logger.exception("reminder tick failed")
+
+    send_digest = make_digest(bot, services, translations, shop_from(settings), settings)
+
+    async def digest() -> None:
+        with in_flight.track():
+            await send_digest()
 
     scheduler = AsyncIOScheduler(
         timezone=get_tz(settings.timezone),
@@ -163,11 +177,7 @@ def start_scheduler(
     )
     if settings.digest_at is not None and settings.admin_chat_id is not None:
         hour, minute = settings.digest_at
-        scheduler.add_job(
-            make_digest(bot, services, translations, shop_from(settings), settings),
-            digest_trigger(settings),
-            id="digest",
-        )
+        scheduler.add_job(digest, digest_trigger(settings), id="digest")
         logger.info("the admin chat gets the agenda daily at %02d:%02d", hour, minute)
     scheduler.start()
     return scheduler
@@ -193,15 +203,16 @@ async def run(settings: Settings) -> None:
     await db.open()
     bot = make_bot(settings)
     scheduler: AsyncIOScheduler | None = None
+    in_flight = InFlight()
     try:
         services = build_services(settings, db)
         if await services.schedule.seed_weekly_hours(settings.weekly_hours):
             logger.info("weekly hours seeded from WORKING_HOURS: %s", settings.working_hours)
         translations = Translations()
-        dp = build_dispatcher(settings, services, translations=translations)
+        dp = build_dispatcher(settings, services, translations=translations, in_flight=in_flight)
         if not await _connect(bot, translations, settings, stop):
             return
-        scheduler = start_scheduler(settings, services, bot, translations)
+        scheduler = start_scheduler(settings, services, bot, translations, in_flight)
         polling = asyncio.create_task(
             dp.start_polling(bot, handle_signals=False, close_bot_session=False)
         )
@@ -216,6 +227,10 @@ async def run(settings: Settings) -> None:
         stopping.cancel()
         polling.result()
     finally:
+        if scheduler is not None:
+            scheduler.pause()  # no new runs; shutdown() would cancel the one running now
+        # Updates already handed to handlers, and a job halfway through, finish first.
+        await in_flight.drain(timeout=SHUTDOWN_GRACE_SECONDS)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         await bot.session.close()

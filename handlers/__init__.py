@@ -11,11 +11,12 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from config import Settings
 from handlers import admin, booking, errors, my_bookings, reminders, start
-from handlers.middlewares import ClientContext
+from handlers.middlewares import ClientContext, InFlightMiddleware
 from handlers.notify import NotifierMiddleware
 from handlers.views import Shop
 from services.container import Services
 from utils.i18n import LANGUAGES, Translations
+from utils.lifecycle import InFlight
 from utils.timeutil import get_tz
 
 COMMANDS = ("start", "book", "my", "help", "language")
@@ -52,8 +53,12 @@ def build_dispatcher(
     *,
     translations: Translations | None = None,
     storage: BaseStorage | None = None,
+    in_flight: InFlight | None = None,
 ) -> Dispatcher:
-    """The Dispatcher bot.py polls with and the tests feed updates to."""
+    """The Dispatcher bot.py polls with and the tests feed updates to.
+
+    ``in_flight`` tracks each update's task, so a shutdown can let them finish first.
+    """
     translations = translations or Translations()
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
@@ -64,6 +69,8 @@ def build_dispatcher(
         shop=shop_from(settings),
     )
     dp.errors.register(errors.on_error, ExceptionTypeFilter(Exception))
+    if in_flight is not None:
+        dp.update.outer_middleware(InFlightMiddleware(in_flight))
     # Every handler gets a Notifier (admin cards, client notices) sending with this update's bot.
     dp.update.outer_middleware(
         NotifierMiddleware(settings, translations, shop_from(settings), services.clients)

@@ -10,6 +10,7 @@ from aiogram.types import TelegramObject, User
 
 from services.clients import ClientService
 from utils.i18n import Language, Translations
+from utils.lifecycle import InFlight
 
 
 class ClientContext(BaseMiddleware):
@@ -35,3 +36,19 @@ class ClientContext(BaseMiddleware):
         data["client"] = client
         data["t"] = self.translations(client.language, self.default)
         return await handler(event, data)
+
+
+class InFlightMiddleware(BaseMiddleware):
+    """Registers every update's task with the InFlight tracker bot.py drains at shutdown."""
+
+    def __init__(self, in_flight: InFlight) -> None:
+        self.in_flight = in_flight
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        with self.in_flight.track():
+            return await handler(event, data)

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 Language = Literal["ru", "en"]
 LANGUAGES: tuple[Language, ...] = ("ru", "en")
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
 def load_catalog(language: str, locales_dir: Path = LOCALES_DIR) -> dict[str, str]:
     merged: dict[str, str] = {}
     for path in sorted((locales_dir / language / "LC_MESSAGES").glob("*.po")):
