@@ -295,6 +295,7 @@ def client_text(
             by_admin=summary.cancelled_by_admin,
         )
     ]
+    lines.append(ratings_line(t, summary.ratings, summary.rating_average))
     if not client.is_reachable:
         lines.append(t("admin.client.blocked"))
     if history:
@@ -303,11 +304,17 @@ def client_text(
     return "\n".join(lines)
 
 
+def ratings_line(t: Translator, count: int, average: float | None) -> str:
+    if average is None:
+        return t("admin.ratings.none")
+    return t("admin.ratings.line", count=count, average=f"{average:.1f}")
+
+
 def stats_text(t: Translator, shop: Shop, stats: Stats) -> str:
     def top(items: Sequence[tuple[str, int]]) -> str:
         return ", ".join(f"{esc(name)} ({count})" for name, count in items) or "—"
 
-    return t(
+    text = t(
         "admin.stats.text",
         first=stats.first.isoformat(),
         last=stats.last.isoformat(),
@@ -322,6 +329,7 @@ def stats_text(t: Translator, shop: Shop, stats: Stats) -> str:
         weekdays=top([(WEEKDAYS[d], n) for d, n in stats.weekdays]),
         hours=top([(f"{h:02d}:00", n) for h, n in stats.hours]),
     )
+    return text + "\n" + ratings_line(t, stats.ratings, stats.rating_average)
 
 
 # ------------------------------------------------------------------ notices

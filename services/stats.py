@@ -34,6 +34,8 @@ class Stats:
     services: list[tuple[str, int]]  # busiest first (cancelled bookings not counted)
     weekdays: list[tuple[int, int]]  # (0 = Monday, count), busiest first
     hours: list[tuple[int, int]]  # (local hour, count), busiest first
+    ratings: int = 0  # visits the client rated (1-5) after them
+    rating_average: float | None = None
 
 
 K = TypeVar("K", str, int)
@@ -62,6 +64,7 @@ def compute(rows: list[BookingDetails], tz: BaseTzInfo, first: date, last: date)
         if d.booking.status in (BookingStatus.ACTIVE, BookingStatus.COMPLETED)
     )
 
+    ratings = [d.booking.rating for d in counted if d.booking.rating is not None]
     services = Counter(d.service_name for d in held)
     weekdays = Counter(s.weekday() for s in starts)
     hours = Counter(s.hour for s in starts)
@@ -78,6 +81,8 @@ def compute(rows: list[BookingDetails], tz: BaseTzInfo, first: date, last: date)
         services=busiest(services),
         weekdays=busiest(weekdays),
         hours=busiest(hours),
+        ratings=len(ratings),
+        rating_average=sum(ratings) / len(ratings) if ratings else None,
     )
 
 
@@ -104,6 +109,8 @@ class ClientSummary:
     no_shows: int
     cancelled_by_client: int
     cancelled_by_admin: int
+    ratings: int = 0
+    rating_average: float | None = None
 
 
 def client_summary(history: list[BookingDetails]) -> ClientSummary:
@@ -115,4 +122,6 @@ def client_summary(history: list[BookingDetails]) -> ClientSummary:
         no_shows=s.no_shows,
         cancelled_by_client=s.cancelled_by_client,
         cancelled_by_admin=s.cancelled_by_admin,
+        ratings=s.ratings,
+        rating_average=s.rating_average,
     )

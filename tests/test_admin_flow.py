@@ -646,6 +646,17 @@ async def test_stats_and_export(world: World, group: Chat) -> None:
     )
 
 
+async def test_ratings_appear_in_stats_and_on_the_client_card(world: World, group: Chat) -> None:
+    assert "Оценок пока нет" in await group.say("/stats 2026-12-01 2026-12-31")
+    visits = [await booked(world, ann("ru"), hhmm) for hhmm in ("10:00", "12:00")]
+    world.clock.set(at(world.tz, WED, "14:00"))
+    await world.services.booking.complete_past()
+    for visit, stars in zip(visits, (4, 5), strict=True):
+        assert (await world.services.booking.rate(visit, ANN_ID, stars)).ok
+    assert "Оценки: 2, средняя 4.5 ★" in await group.say("/stats 2026-12-01 2026-12-31")
+    assert "Оценки: 2, средняя 4.5 ★" in await group.say("/client @ann")
+
+
 # ------------------------------------------------------------------ notifications
 
 
