@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,14 +27,18 @@ from tests.test_e2e import (
     t,
 )
 from utils.hours import parse_weekly
-from utils.timeutil import get_tz, local_today, system_clock
+from utils.timeutil import get_tz, local_today, system_clock, to_local
 
 pytestmark = pytest.mark.slow
 
 REMINDER_WAIT = 90.0  # the reminder is due 5-65 s after booking; polled every second
 
 
-async def book_soon(db_path: Path, service_id: int, client: FakeUser) -> tuple[int, int]:
+ADMIN = FakeUser(id=9001, first_name="Olga", username="olga")
+ADMIN_CHAT = -1009001
+
+
+async def book_soon(db_path: Path, service_id: int, client: FakeUser) -> tuple[int, int, datetime]:
     """Book the first start at least 3 minutes ahead; returns (booking id, offset minutes) with
     the offset chosen so that the reminder falls due within a minute (5 to 65 s) from now."""
     tz = get_tz(TZ_NAME)
@@ -56,15 +60,23 @@ async def book_soon(db_path: Path, service_id: int, client: FakeUser) -> tuple[i
         )
         result = await booking.book(client.id, service_id, start)
         assert result.booking is not None, result
-        return result.booking.id, offset
+        return result.booking.id, offset, start
 
 
 async def test_a_due_reminder_arrives_once_and_i_will_come_is_recorded(tmp_path: Path) -> None:
     db_path = tmp_path / "data" / "bot.db"
     service_id = await prepare_db(db_path)
     ann = FakeUser(id=701, first_name="Ann", username="ann")
-    booking_id, offset = await book_soon(db_path, service_id, ann)
-    env = bot_env("", db_path, REMINDER_POLL_SECONDS="1", REMINDER_OFFSETS=str(offset))
+    booking_id, offset, start = await book_soon(db_path, service_id, ann)
+    env = bot_env(
+        "",
+        db_path,
+        REMINDER_POLL_SECONDS="1",
+        REMINDER_OFFSETS=str(offset),
+        ADMIN_IDS=str(ADMIN.id),
+        ADMIN_CHAT_ID=str(ADMIN_CHAT),
+        ADMIN_DIGEST_TIME="",
+    )
     async with BotAPIEmulator() as api:
         env["TELEGRAM_API_URL"] = api.base_url
         async with running_bot(env, tmp_path) as bot:
@@ -78,6 +90,14 @@ async def test_a_due_reminder_arrives_once_and_i_will_come_is_recorded(tmp_path:
             assert "Haircut" in reminder["text"]
             answered = await press(api, ann, reminder, text=t("reminder.come"))
             assert answered["text"].endswith(t("reminder.confirmed_line"))
+            # The staff see it in the agenda of that day.
+            day = to_local(get_tz(TZ_NAME), start).date()
+            mark = api.mark()
+            api.send_message(ADMIN, f"/day {day.isoformat()}", chat_id=ADMIN_CHAT)
+            agenda = await bot.while_running(
+                api.wait_for_message(ADMIN_CHAT, contains="Ann", since=mark, timeout=20),
+                "the agenda",
+            )
             code = await bot.terminate()
         assert code == 0, bot.output
         assert_clean(bot)
@@ -96,3 +116,6 @@ async def test_a_due_reminder_arrives_once_and_i_will_come_is_recorded(tmp_path:
         conn.close()
     assert confirmed is not None
     assert statuses == [("sent",)]
+    agenda_text = str(agenda.result["text"])
+    assert t("admin.confirmed.yes") in agenda_text
+    assert t("admin.confirmed.no") not in agenda_text
