@@ -84,17 +84,5 @@ async def run_with_retry(
                 raise
             retry += 1
             if retry > policy.max_retries:
-                logger.error(
-                    "%s: database still locked after %d retries", label, policy.max_retries
-                )
-                raise DatabaseBusyError(f"{label}: database is locked") from exc
-            wait = policy.delay_before(retry)
-            logger.warning(
-                "%s: database is locked (%s); retry %d/%d in %.2fs",
-                label,
-                exc,
-                retry,
-                policy.max_retries,
-                wait,
-            )
-            await sleep(wait)
+                raise give_up(label, policy, exc) from exc
+            await sleep(announce_retry(label, policy, exc, retry))
