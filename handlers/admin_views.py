@@ -7,7 +7,7 @@ from datetime import date
 
 from aiogram.types import InlineKeyboardButton
 
-from database.models import BookingDetails, BookingStatus, Client, Role, Service
+from database.models import Booking, BookingDetails, BookingStatus, Client, Role, Service
 from handlers.callback_data import AdminBookingCb, DayOffCb, Nav
 from handlers.views import Screen, Shop, _button, _rows, _ymd
 from services.notifier import Notice, NoticeKind
@@ -124,16 +124,24 @@ def booking_line(t: Translator, shop: Shop, d: BookingDetails, *, with_day: bool
     )
 
 
-def booking_buttons(t: Translator, booking_id: int) -> list[InlineKeyboardButton]:
+def booking_buttons(t: Translator, booking: Booking) -> list[InlineKeyboardButton]:
+    """Active: Cancel / No-show / Done. Completed (bookings close by themselves when they end):
+    No-show, so a client who did not come is still recorded as such. Otherwise none."""
+    booking_id = booking.id
+    no_show = _button(
+        t("admin.button.no_show", id=booking_id),
+        AdminBookingCb(action="no_show", booking=booking_id),
+    )
+    if booking.status is BookingStatus.COMPLETED:
+        return [no_show]
+    if not booking.is_active:
+        return []
     return [
         _button(
             t("admin.button.cancel", id=booking_id),
             AdminBookingCb(action="cancel", booking=booking_id),
         ),
-        _button(
-            t("admin.button.no_show", id=booking_id),
-            AdminBookingCb(action="no_show", booking=booking_id),
-        ),
+        no_show,
         _button(
             t("admin.button.done", id=booking_id), AdminBookingCb(action="done", booking=booking_id)
         ),
@@ -143,7 +151,7 @@ def booking_buttons(t: Translator, booking_id: int) -> list[InlineKeyboardButton
 def agenda_screens(
     t: Translator, shop: Shop, day: date, bookings: Sequence[BookingDetails]
 ) -> list[Screen]:
-    """The day's bookings in time order; active ones with Cancel / No-show / Done."""
+    """The day's bookings in time order, each with the buttons its status allows."""
     title = day_long(day, t.language)
     if not bookings:
         return [Screen(t("admin.agenda.empty", day=title))]
@@ -152,7 +160,7 @@ def agenda_screens(
         chunk = bookings[first : first + AGENDA_CHUNK]
         lines = [t("admin.agenda.title", day=title, count=len(bookings)), ""]
         lines += [booking_line(t, shop, d) for d in chunk]
-        rows = [booking_buttons(t, d.booking.id) for d in chunk if d.booking.is_active]
+        rows = [r for r in (booking_buttons(t, d.booking) for d in chunk) if r]
         screens.append(Screen("\n".join(lines), _rows(*rows) if rows else None))
     return screens
 
@@ -183,7 +191,8 @@ def booking_card(t: Translator, shop: Shop, d: BookingDetails) -> Screen:
             Role.SYSTEM: t("admin.who.admin"),
         }[b.cancelled_by_role or Role.SYSTEM]
         text += "\n" + t("admin.booking.cancelled_by", who=who, reason=esc(b.cancel_reason or "—"))
-    return Screen(text, _rows(booking_buttons(t, b.id)) if b.is_active else None)
+    buttons = booking_buttons(t, b)
+    return Screen(text, _rows(buttons) if buttons else None)
 
 
 def cancel_question(t: Translator, shop: Shop, d: BookingDetails) -> Screen:

@@ -379,10 +379,10 @@ async def test_no_show_and_done_only_after_the_start(world: World, group: Chat) 
     await group.press(agenda, text=T("admin.button.done", id=second))
     statuses = {row[0]: row[2] for row in await world.bookings()}
     assert statuses == {first: "no_show", second: "completed"}
-    # The agenda shows the new statuses, and no buttons are left.
+    # The agenda shows the new statuses; only the completed visit can still become a no-show.
     text = text_of(group.current(agenda))
     assert T("admin.status.no_show") in text and T("admin.status.completed") in text
-    assert buttons(group.current(agenda)) == []
+    assert buttons(group.current(agenda)) == [T("admin.button.no_show", id=second)]
     marks = await audit(world, "booking.no_show")
     assert marks[-1][:2] == (ADMIN.id, "admin")
 
@@ -718,3 +718,17 @@ async def test_without_an_admin_chat_no_card_is_sent(make_world: MakeWorld) -> N
     await client.click(t("book.confirm"))
     assert text_of(client.messages[-2]).startswith(t("book.done"))
     assert [c for c in world.flow.calls if c.chat_id == GROUP] == []
+
+
+async def test_a_client_who_did_not_come_can_be_marked_after_the_visit_closed(
+    world: World, group: Chat
+) -> None:
+    booking_id = await booked(world, ann("ru"), "10:00")
+    world.clock.set(at(world.tz, WED, "11:05"))
+    await world.services.booking.complete_past()  # closed automatically at the end
+    (card,) = await group.send(f"/booking {booking_id}")
+    no_show = T("admin.button.no_show", id=booking_id)
+    assert buttons(card) == [no_show]
+    await group.press(card, text=no_show)
+    rows = await world.rows("SELECT status FROM bookings WHERE id = ?", booking_id)
+    assert rows[0][0] == "no_show"
