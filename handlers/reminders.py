@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import (
@@ -30,7 +31,7 @@ from services.container import Services
 from services.reminders import DueReminder, RecipientBlocked, RetryLater, TransientError
 from utils.formatting import day_long, esc, hhmm
 from utils.i18n import Translations, Translator
-from utils.timeutil import to_local
+from utils.timeutil import Clock, system_clock, to_local
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +51,23 @@ def reminder_text(t: Translator, shop: Shop, reminder: DueReminder) -> str:
     return "\n".join(lines)
 
 
-def reminder_keyboard(t: Translator, booking_id: int, *, confirmed: bool) -> InlineKeyboardMarkup:
+# Cancel and Reschedule are offered only while a client could still use them: the cutoff plus
+# this much time to read the message and decide (the 2-hour reminder with a 2-hour cutoff has
+# none, and a button that can only say "too late" would replace the reminder's text).
+CHANGE_MARGIN = timedelta(minutes=10)
+
+
+def reminder_keyboard(
+    t: Translator, booking_id: int, *, confirmed: bool, changeable: bool = True
+) -> InlineKeyboardMarkup:
     rows = [] if confirmed else [[_button(t("reminder.come"), VisitCb(booking=booking_id))]]
-    rows.append(
-        [
-            _button(t("reminder.move"), BookingCb(action="move", booking=booking_id)),
-            _button(t("reminder.cancel"), BookingCb(action="cancel", booking=booking_id)),
-        ]
-    )
+    if changeable:
+        rows.append(
+            [
+                _button(t("reminder.move"), BookingCb(action="move", booking=booking_id)),
+                _button(t("reminder.cancel"), BookingCb(action="cancel", booking=booking_id)),
+            ]
+        )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -84,7 +94,11 @@ def _button(text: str, data: VisitCb | BookingCb | RateCb) -> InlineKeyboardButt
 
 
 def make_delivery(
-    bot: Bot, translations: Translations, shop: Shop, settings: Settings
+    bot: Bot,
+    translations: Translations,
+    shop: Shop,
+    settings: Settings,
+    clock: Clock = system_clock,
 ) -> Callable[[DueReminder], Awaitable[None]]:
     """The ReminderService's ``deliver``: one message, Telegram's errors in the service's terms."""
 
@@ -94,7 +108,11 @@ def make_delivery(
             text, markup = feedback_text(t, shop, reminder), feedback_keyboard(reminder.booking_id)
         else:
             text = reminder_text(t, shop, reminder)
-            markup = reminder_keyboard(t, reminder.booking_id, confirmed=False)
+            left = reminder.start - clock()
+            changeable = left >= timedelta(minutes=shop.cancel_cutoff_minutes) + CHANGE_MARGIN
+            markup = reminder_keyboard(
+                t, reminder.booking_id, confirmed=False, changeable=changeable
+            )
         try:
             await bot.send_message(reminder.client_id, text, reply_markup=markup)
         except TelegramForbiddenError as exc:
@@ -149,9 +167,16 @@ async def confirm_visit(
         return
     message, line = callback.message, t("reminder.confirmed_line")
     if isinstance(message, Message) and message.text and not message.text.endswith(line):
+        still = message.reply_markup is not None and any(
+            BookingCb.__prefix__ in (b.callback_data or "")
+            for row in message.reply_markup.inline_keyboard
+            for b in row
+        )
         await message.edit_text(
             message.html_text + "\n\n" + line,
-            reply_markup=reminder_keyboard(t, callback_data.booking, confirmed=True),
+            reply_markup=reminder_keyboard(
+                t, callback_data.booking, confirmed=True, changeable=still
+            ),
         )
     await callback.answer(t("reminder.thanks"))
 

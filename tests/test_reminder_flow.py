@@ -48,7 +48,7 @@ def reminders_for(world: World, waits: Waits | None = None) -> ReminderService:
     settings, bot = world.settings, world.flow.bot
     return ReminderService(
         world.db,
-        make_delivery(bot, TR, shop_from(settings), settings),
+        make_delivery(bot, TR, shop_from(settings), settings, world.clock),
         make_unreachable_alert(bot, world.services.clients, TR, settings),
         clock=world.clock,
         sleep=waits or Waits(),
@@ -93,6 +93,20 @@ async def test_the_reminder_shows_the_appointment_and_i_will_come_is_recorded(
         "SELECT actor_id FROM audit_log WHERE action = 'booking.confirmed_by_client'"
     )
     assert [r[0] for r in audit] == [ANN_ID]
+
+
+async def test_the_last_reminder_inside_the_cutoff_offers_no_cancel_or_reschedule(
+    make_world: MakeWorld,
+) -> None:
+    world = await make_world()  # cutoff 120 minutes
+    await booked(world, "en")
+    t = TR("en")
+    world.clock.set(at(world.tz, WED, "08:00"))  # the 2-hour reminder
+    await reminders_for(world).dispatch_due()
+    client = world.client(ann("en"))
+    assert client.buttons() == [t("reminder.come")]
+    await client.click(t("reminder.come"))
+    assert client.buttons() == []
 
 
 async def test_cancel_from_the_reminder_asks_first_then_cancels(make_world: MakeWorld) -> None:
