@@ -7,6 +7,7 @@ from datetime import date, datetime
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -47,6 +48,15 @@ PICK_ANOTHER_TIME = frozenset(
 # ------------------------------------------------------------------ entry and registration
 
 
+def missing_registration(client: Client, settings: Settings) -> State | None:
+    """What a client must still tell us before booking: their name, then (if required) a phone."""
+    if client.name is None:
+        return Registration.name
+    if settings.require_phone and not client.phone:
+        return Registration.phone
+    return None
+
+
 async def _next_step(
     client: Client,
     t: Translator,
@@ -56,11 +66,9 @@ async def _next_step(
     state: FSMContext,
 ) -> Screen | None:
     """The services list, or None after asking for what is still missing (name, phone)."""
-    if client.name is None:
-        await state.set_state(Registration.name)
-        return None
-    if settings.require_phone and not client.phone:
-        await state.set_state(Registration.phone)
+    missing = missing_registration(client, settings)
+    if missing is not None:
+        await state.set_state(missing)
         return None
     await state.clear()
     return views.services_screen(t, shop, await services.catalog.services())
@@ -327,8 +335,18 @@ async def confirm(
     services: Services,
     client: Client,
     notifier: Notifier,
+    settings: Settings,
+    state: FSMContext,
 ) -> None:
     cb = callback_data
+    missing = None if cb.moving else missing_registration(client, settings)
+    if missing is not None:
+        # Reached without the Book button (an old services list, forged data): register first.
+        await state.set_state(missing)
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await _ask(callback.message, client, t, state)
+        return
     start = from_ts(cb.start)
     specialist = cb.specialist or None
     if cb.moving:
@@ -359,14 +377,17 @@ async def confirm(
         return
     details = await services.booking.get(result.booking.id)
     assert details is not None
-    await show(callback, views.booked_screen(t, shop, details, moved=bool(cb.moving)))
-    if isinstance(callback.message, Message):
-        await _send_ics(callback.message, t, shop, details)
-    # The staff hear of it after the client has their answer; a failure is only logged.
-    if cb.moving:
-        await notifier.rescheduled(details, await services.booking.get(cb.moving))
-    else:
-        await notifier.booked(details)
+    try:
+        await show(callback, views.booked_screen(t, shop, details, moved=bool(cb.moving)))
+        if isinstance(callback.message, Message):
+            await _send_ics(callback.message, t, shop, details)
+    finally:
+        # The booking is made: the staff hear of it even if the client's answer failed to go
+        # out (after it otherwise, so the client is not kept waiting). Its failure is only logged.
+        if cb.moving:
+            await notifier.rescheduled(details, await services.booking.get(cb.moving))
+        else:
+            await notifier.booked(details)
 
 
 async def _send_ics(message: Message, t: Translator, shop: Shop, details: BookingDetails) -> None:

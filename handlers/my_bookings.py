@@ -74,8 +74,10 @@ async def cancel(
     if details is None:
         await show(callback, views.refusal_screen(t, shop, result.outcome, moving=True))
         return
-    await show(callback, views.cancelled_screen(t, shop, details))
-    await notifier.client_cancelled(details)
+    try:
+        await show(callback, views.cancelled_screen(t, shop, details))
+    finally:  # the cancellation stands: the staff hear of it whatever happened to the answer
+        await notifier.client_cancelled(details)
 
 
 def make_router() -> Router:

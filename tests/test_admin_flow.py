@@ -732,3 +732,19 @@ async def test_a_client_who_did_not_come_can_be_marked_after_the_visit_closed(
     await group.press(card, text=no_show)
     rows = await world.rows("SELECT status FROM bookings WHERE id = ?", booking_id)
     assert rows[0][0] == "no_show"
+
+
+async def test_the_staff_get_the_card_even_if_the_clients_answer_fails(
+    world: World, group: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    client, t, _ = await to_confirm(world, ann("en"))
+    world.flow.emulator.fail_next(
+        "sendDocument", error_code=502, description="Bad Gateway", chat_id=ANN_ID
+    )
+    await client.click(t("book.confirm"))
+    cards = [m for m in world.flow.emulator.sent_to(GROUP) if "Haircut" in text_of(m)]
+    assert len(cards) == 1
+    assert (await world.bookings())[0][2] == "active"
+    # The client's failed .ics was logged as an error (and apologised for): expected here.
+    assert "Bad Gateway" in caplog.text
+    caplog.clear()

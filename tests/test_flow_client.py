@@ -1117,3 +1117,16 @@ async def test_group_chat_messages_are_ignored(world: World) -> None:
 
     assert flow.calls[mark:] == []
     assert flow.emulator.pending_updates == []
+
+
+async def test_a_confirm_reached_without_registering_asks_for_the_name_first(
+    make_world: MakeWorld,
+) -> None:
+    world = await make_world(require_phone=True)
+    user, t = ann("en"), TR("en")
+    client = world.client(user)
+    menu = await client.send("/start")
+    start = world.ts(WED, "10:00")
+    await client.click_data(f"ok:{world.haircut.id}:0:{start}:0", message=menu)
+    assert text_of(client.last_message) == plain(t("reg.ask_name"))
+    assert await world.bookings() == []
