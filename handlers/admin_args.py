@@ -12,6 +12,7 @@ _ID_RE = re.compile(r"^\d{1,15}$")
 MAX_NAME = 64
 MAX_TEXT = 500
 MAX_RANGE_DAYS = 366
+MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 def words(args: str | None) -> list[str]:
@@ -39,9 +40,11 @@ def parse_day(text: str, today: date) -> date | None:
     if not _DATE_RE.match(word):
         return None
     try:
-        return date.fromisoformat(word)
+        day = date.fromisoformat(word)
     except ValueError:
         return None
+    # Far-off years overflow the time arithmetic; no business plans in them.
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
 def parse_range(args: list[str], today: date) -> tuple[date, date] | None:

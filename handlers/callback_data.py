@@ -14,6 +14,8 @@ from pydantic import Field
 # lie between 1970 and 2100.
 Id = Annotated[int, Field(ge=0, le=2**53)]
 Instant = Annotated[int, Field(ge=0, le=4_102_444_800)]
+Month = Annotated[int, Field(ge=200001, le=210012)]  # YYYYMM
+Day = Annotated[int, Field(ge=20000101, le=21001231)]  # YYYYMMDD
 
 
 class Nav(CallbackData, prefix="nav"):
@@ -29,14 +31,14 @@ class ServiceCb(CallbackData, prefix="svc"):
 class CalendarCb(CallbackData, prefix="cal"):
     service: Id
     specialist: Id
-    month: int  # YYYYMM
+    month: Month
     moving: Id = 0  # id of the booking being rescheduled, 0 for a new booking
 
 
 class DayCb(CallbackData, prefix="day"):
     service: Id
     specialist: Id
-    day: int  # YYYYMMDD
+    day: Day
     moving: Id = 0
 
 
@@ -95,4 +97,4 @@ class DayOffCb(CallbackData, prefix="ad"):
     """The choice after /dayoff closed a day with bookings: cancel_all or keep."""
 
     action: str
-    day: int  # YYYYMMDD
+    day: Day

@@ -193,6 +193,12 @@ MALFORMED = [
     ("/day 2026-02-30", "day"),
     ("/day 02.12.2026", "day"),
     ("/day 2026-12-02 extra", "day"),
+    ("/day 9999-12-31", "day"),  # overflows time arithmetic
+    ("/day 0001-01-01", "day"),
+    ("/stats 9999-12-01 9999-12-31", "stats"),
+    ("/export 0001-01-01 0001-01-02", "export"),
+    ("/dayoff 9999-12-31 holiday", "dayoff"),
+    ("/hours_set monkey 10:00-12:00", "hours_set"),
     ("/week 2", "week"),
     ("/booking", "booking"),
     ("/booking abc", "booking"),

@@ -973,6 +973,8 @@ async def test_another_clients_booking_cannot_be_touched(world: World) -> None:
         "day:1:0:-5:0",
         "day:1:0:19991231:0",  # long past
         "day:1:0:20270301:0",  # beyond the booking horizon
+        "day:1:0:10000000000000000000000000:0",  # overflows a date
+        "cal:1:0:99999999999999999999:0",
         "svc:99999999999999999999999",  # more than SQLite's integers hold
         "bk:cancel_yes:99999999999999999999999",
         "tm:1:0:99999999999999999:0",  # beyond datetime's years

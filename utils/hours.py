@@ -36,11 +36,17 @@ def format_time(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 def parse_weekday(text: str) -> int:
-    key = text.strip().lower()[:3]
-    if key not in WEEKDAYS or not text.strip():
-        raise HoursFormatError(f"'{text.strip()}' is not a weekday (mon, tue, ... sun)")
-    return WEEKDAYS.index(key)
+    """mon ... sun, or the full English name; nothing else ("monkey" is not Monday)."""
+    key = text.strip().lower()
+    if key in WEEKDAYS:
+        return WEEKDAYS.index(key)
+    if key in FULL_WEEKDAYS:
+        return FULL_WEEKDAYS.index(key)
+    raise HoursFormatError(f"'{text.strip()}' is not a weekday (mon, tue, ... sun)")
 
 
 def parse_intervals(text: str) -> list[Interval]:
