@@ -352,9 +352,9 @@ async def test_first_booking_asks_name_then_own_phone(make_world: MakeWorld, lan
 
     assert text_of(asked) == t("reg.ask_name")
     assert client.reply_buttons() == [NAMES[language]]  # Telegram's first name, one tap away
-    # A command is not a name.
+    # A command is not a name (an unknown one is said so, and the question stays open).
     await client.send("/nonsense")
-    assert text_of(client.last_message) == t("reg.bad_name_empty")
+    assert text_of(client.last_message) == t("hint.unknown_command")
 
     await client.send(f"  {NAMES[language]}  Petrova ")
     assert text_of(client.last_message) == t("reg.ask_phone")
@@ -1132,3 +1132,18 @@ async def test_a_confirm_reached_without_registering_asks_for_the_name_first(
     await client.click_data(f"ok:{world.haircut.id}:0:{start}:0", message=menu)
     assert text_of(client.last_message) == plain(t("reg.ask_name"))
     assert await world.bookings() == []
+
+
+async def test_commands_still_work_while_the_bot_asks_for_a_name(world: World) -> None:
+    user, t = ann("en"), TR("en")
+    client = world.client(user)
+    await client.send("/start")
+    await client.click(t("menu.book"))
+    assert text_of(client.last_message) == plain(t("reg.ask_name"))
+    shown = await client.send("/my")
+    assert text_of(shown) == plain(t("my.empty"))
+    # The registration was left: the next text is not taken as a name.
+    await client.send("hello")
+    assert text_of(client.last_message) == plain(t("hint.free_text"))
+    client_row = await world.services.clients.get(user.id)
+    assert client_row is not None and client_row.name is None
