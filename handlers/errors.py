@@ -7,8 +7,10 @@ import logging
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
+from config import Settings
 from handlers.callback_data import Noop
 from handlers.common import alert
+from services.clients import ClientService
 from utils.i18n import Translations, Translator
 
 logger = logging.getLogger(__name__)
@@ -36,12 +38,20 @@ async def stray_message(message: Message, t: Translator) -> None:
     await message.answer(t("hint.free_text"))
 
 
-async def on_error(event: ErrorEvent, translations: Translations) -> bool:
+async def on_error(
+    event: ErrorEvent, translations: Translations, clients: ClientService, settings: Settings
+) -> bool:
     """Log (and so report to Sentry) and tell the user something went wrong; never re-raise."""
     logger.error("error handling update %s", event.update.update_id, exc_info=event.exception)
     update = event.update
     user = getattr(update.event, "from_user", None)
-    t = translations(getattr(user, "language_code", None))
+    language = getattr(user, "language_code", None)
+    try:  # the language the client chose, when we know them and the database answers
+        client = await clients.get(user.id) if user is not None else None
+        language = client.language if client and client.language else language
+    except Exception:
+        logger.warning("could not look up the client's language", exc_info=True)
+    t = translations(language, settings.default_language)
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(t("error.generic"), show_alert=True)

@@ -1147,3 +1147,19 @@ async def test_commands_still_work_while_the_bot_asks_for_a_name(world: World) -
     assert text_of(client.last_message) == plain(t("hint.free_text"))
     client_row = await world.services.clients.get(user.id)
     assert client_row is not None and client_row.name is None
+
+
+async def test_the_apology_for_an_error_is_in_the_language_the_client_chose(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = ann("ru")  # Telegram says Russian...
+    client = world.client(user)
+    await client.send("/start")
+    await world.services.clients.set_language(user.id, "en")  # ...the client chose English
+    menu = await client.send("/start")
+    world.flow.emulator.fail_next(
+        "editMessageText", error_code=500, description="Internal Server Error"
+    )
+    await client.click(TR("en")("menu.contacts"), message=menu)
+    assert client.last_answer == Answer(TR("en")("error.generic"), show_alert=True)
+    caplog.clear()  # the error was logged, as it should be; it is the point of this test
