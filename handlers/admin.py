@@ -98,7 +98,7 @@ async def _send(message: Message, screens: list[Screen]) -> None:
 
 
 async def _say(message: Message, text: str) -> None:
-    await message.answer(text)
+    await reply(message, Screen(text))
 
 
 # ------------------------------------------------------------------ help and agenda

@@ -754,3 +754,22 @@ async def test_the_staff_get_the_card_even_if_the_clients_answer_fails(
     # The client's failed .ics was logged as an error (and apologised for): expected here.
     assert "Bad Gateway" in caplog.text
     caplog.clear()
+
+
+async def test_a_day_off_with_many_bookings_lists_them_all_in_several_messages(
+    world: World, group: Chat
+) -> None:
+    hours = ["10:00", "11:00", "12:00", "13:00", "15:00", "16:00", "17:00", "18:00"]
+    for n in range(5):
+        await world.add_specialist(f"Specialist {n} with a long name", [world.haircut.id])
+    ids = []
+    for n, hhmm in enumerate(hours * 6):
+        client = FakeUser(id=50_000 + n, first_name=f"Client number {n} Longname-Longname")
+        await world.register(client)
+        ids.append(await book_for(world, client.id, WED, hhmm))
+    sent = await group.send("/dayoff 2026-12-02 plumbing")
+    assert len(sent) > 1  # one message would be too long for Telegram
+    everything = "\n".join(text_of(m) for m in sent)
+    assert all(f"#{i}" in everything for i in ids)
+    assert buttons(sent[-1]) == [T("admin.button.cancel_all"), T("admin.button.keep_all")]
+    assert all(buttons(m) == [] for m in sent[:-1])
