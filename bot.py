@@ -208,6 +208,8 @@ async def run(settings: Settings) -> None:
         services = build_services(settings, db)
         if await services.schedule.seed_weekly_hours(settings.weekly_hours):
             logger.info("weekly hours seeded from WORKING_HOURS: %s", settings.working_hours)
+        if backfilled := await services.booking.backfill_outbox():
+            logger.info("reminders scheduled for %d bookings that had none", backfilled)
         translations = Translations()
         dp = build_dispatcher(settings, services, translations=translations, in_flight=in_flight)
         if not await _connect(bot, translations, settings, stop):

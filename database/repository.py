@@ -443,6 +443,17 @@ def void_pending_reminders(
     return cur.rowcount
 
 
+def active_without_outbox(conn: sqlite3.Connection, now: datetime) -> list[Booking]:
+    """Future active bookings with no reminder rows at all (imported from the older layout)."""
+    rows = conn.execute(
+        """SELECT * FROM bookings b WHERE b.status = 'active' AND b.start_at > ?
+           AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.booking_id = b.id)
+           ORDER BY b.start_at""",
+        (to_ts(now),),
+    )
+    return [Booking.from_row(r) for r in rows]
+
+
 def rate_booking(conn: sqlite3.Connection, booking_id: int, stars: int, now: datetime) -> None:
     conn.execute(
         "UPDATE bookings SET rating = ?, rated_at = ? WHERE id = ?",

@@ -289,6 +289,20 @@ class BookingService:
 
         return await self.db.write(work, "rate")
 
+    async def backfill_outbox(self) -> int:
+        """Reminder rows for future bookings that have none (those imported from the older
+        layout, which had no reminders): every booking is reminded the same way."""
+        now = self.clock()
+
+        def work(conn: sqlite3.Connection) -> int:
+            missing = repo.active_without_outbox(conn, now)
+            for booking in missing:
+                rows = self._outbox_rows(booking.start, booking.end, now)
+                repo.insert_reminders(conn, booking.id, rows, now)
+            return len(missing)
+
+        return await self.db.write(work, "backfill_outbox")
+
     async def complete_past(self, limit: int = 500) -> int:
         """Active bookings whose end has passed become completed (admins may still mark no-show)."""
         now = self.clock()

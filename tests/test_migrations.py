@@ -172,6 +172,39 @@ async def test_older_layout_upgrades_without_losing_a_row(
     assert migrate(path, ctx(tz)).applied == []
 
 
+async def test_imported_future_bookings_get_their_reminders_at_start(tmp_path: Path) -> None:
+    tz = get_tz("Europe/Berlin")
+    path = tmp_path / "old.db"
+    make_old_db(path, with_duration=True)
+    migrate(path, ctx(tz))
+    clock = FakeClock(at(tz, date(2026, 12, 1), "08:00"))
+    async with Database(path) as database:
+        service = BookingService(database, tz, clock=clock)
+        assert await service.backfill_outbox() == 2  # #5 and #9 are ahead; the rest are past
+        assert await service.backfill_outbox() == 0
+        rows = await database.read(
+            lambda c: sorted(
+                tuple(r) for r in c.execute("SELECT booking_id, offset_minutes FROM reminders")
+            )
+        )
+    assert rows == [(5, 120), (5, 1440), (9, 120), (9, 1440)]
+
+
+def test_the_same_old_time_written_two_ways_is_named_not_crashed(
+    tmp_path: Path, tz: BaseTzInfo
+) -> None:
+    path = tmp_path / "old.db"
+    make_old_db(path, with_duration=False)
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO bookings (id, date, time, user_id) VALUES (41, '24.12.2026', '15:00', 7)"
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(MigrationError, match=r"#41 \(same time as #5\)"):
+        migrate(path, ctx(tz))
+
+
 def test_a_database_at_an_older_version_gets_only_the_newer_migrations(
     db_path: Path, tz: BaseTzInfo
 ) -> None:

@@ -262,6 +262,7 @@ def _import_bookings(conn: sqlite3.Connection, ctx: MigrationContext, now: int) 
     ).fetchall()
 
     unreadable = []
+    seen: dict[int, int] = {}  # start instant -> the old booking already there
     for row in rows:
         local = _parse_legacy_start(str(row["date"] or ""), str(row["time"] or ""))
         if local is None:
@@ -286,6 +287,11 @@ def _import_bookings(conn: sqlite3.Connection, ctx: MigrationContext, now: int) 
         if start is None:
             # A wall time the clocks skipped: the old bot meant the same wall time a moment later.
             start = ctx.tz.normalize(ctx.tz.localize(local, is_dst=False))
+        if (clash := seen.setdefault(to_ts(start), row["id"])) != row["id"]:
+            # The same moment written two ways ('2026-12-24' and '24.12.2026'): UNIQUE(date,
+            # time) could not see it; one specialist cannot hold both.
+            unreadable.append(f"#{row['id']} (same time as #{clash})")
+            continue
         duration = row["duration"] or row["service_duration"] or LEGACY_DURATION
         end = start + timedelta(minutes=duration)
         created = _parse_legacy_created(row["created_at"], ctx) or now
@@ -310,7 +316,7 @@ def _import_bookings(conn: sqlite3.Connection, ctx: MigrationContext, now: int) 
         )
     if unreadable:
         raise MigrationError(
-            "old bookings with an unreadable date or time (fix them, then start again): "
-            + ", ".join(unreadable[:20])
+            "old bookings with an unreadable or duplicate date and time "
+            "(fix them, then start again): " + ", ".join(unreadable[:20])
         )
     logger.info("imported %d bookings from the older layout", len(rows))
