@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable
+from datetime import datetime, time, timedelta
 from typing import TypeVar
 
 from aiogram import Bot
@@ -42,7 +43,7 @@ from utils.lifecycle import InFlight
 from utils.logging_setup import setup_logging
 from utils.sentry import init_sentry
 from utils.telegram import RetryAfterMiddleware
-from utils.timeutil import get_tz, system_clock
+from utils.timeutil import get_tz, localize_boundary, system_clock, to_local
 
 logger = logging.getLogger("bot")
 
@@ -128,6 +129,19 @@ def digest_trigger(settings: Settings) -> CronTrigger:
     return CronTrigger(hour=hour, minute=minute, timezone=get_tz(settings.timezone))
 
 
+DIGEST_CATCH_UP = timedelta(hours=3)
+
+
+def digest_missed(settings: Settings, now: datetime) -> bool:
+    """Whether this start falls within a few hours after today's digest time."""
+    assert settings.digest_at is not None
+    hour, minute = settings.digest_at
+    tz = get_tz(settings.timezone)
+    today = to_local(tz, now).date()
+    due = localize_boundary(tz, datetime.combine(today, time(hour, minute)))
+    return timedelta(0) <= now - due <= DIGEST_CATCH_UP
+
+
 def start_scheduler(
     settings: Settings,
     services: Services,
@@ -179,6 +193,9 @@ def start_scheduler(
         hour, minute = settings.digest_at
         scheduler.add_job(digest, digest_trigger(settings), id="digest")
         logger.info("the admin chat gets the agenda daily at %02d:%02d", hour, minute)
+        if digest_missed(settings, system_clock()):
+            # Down at the digest time this morning: send it now (once: claim_digest).
+            scheduler.add_job(digest, next_run_time=system_clock(), id="digest-catch-up")
     scheduler.start()
     return scheduler
 

@@ -24,6 +24,8 @@ def make_digest(
             return
         t = translations(settings.default_language)
         day = services.booking.today()
+        if not await services.schedule.claim_digest(day):
+            return  # already sent today (by the cron job, or by a catch-up after a restart)
         screens = admin_views.agenda_screens(t, shop, day, await services.booking.agenda(day))
         for screen in screens:
             await bot.send_message(settings.admin_chat_id, screen.text, reply_markup=screen.markup)

@@ -13,6 +13,7 @@ from utils.hours import Interval, WeeklyHours, format_intervals
 from utils.timeutil import Clock, system_clock
 
 SEEDED_KEY = "working_hours_seeded"
+DIGEST_KEY = "digest_sent_on"
 
 
 class ScheduleService:
@@ -49,6 +50,18 @@ class ScheduleService:
             return True
 
         return await self.db.write(work, "hours.seed")
+
+    async def claim_digest(self, day: date) -> bool:
+        """True once per local day: the caller sends that day's digest. Survives restarts, so a
+        restart after the digest time can catch up without a second digest the same day."""
+
+        def work(conn: sqlite3.Connection) -> bool:
+            if repo.get_state(conn, DIGEST_KEY) == day.isoformat():
+                return False
+            repo.set_state(conn, DIGEST_KEY, day.isoformat())
+            return True
+
+        return await self.db.write(work, "digest.claim")
 
     async def weekly(self, specialist_id: int) -> WeeklyHours:
         result = await self.db.read(lambda c: repo.weekly_hours(c, [specialist_id]))

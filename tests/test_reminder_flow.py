@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import digest_trigger
+from bot import digest_missed, digest_trigger
 from config import load_settings
 from handlers import shop_from
 from handlers.digest import make_digest
@@ -18,6 +18,7 @@ from tests.support.botapi_emulator import FakeUser
 from tests.test_flow_client import (
     ANN_ID,
     BUSINESS,
+    THU,
     TR,
     TUE,
     WED,
@@ -28,6 +29,7 @@ from tests.test_flow_client import (
     plain,
     text_of,
 )
+from utils.timeutil import get_tz
 
 # The flow tests' world (dispatcher, services, clock) and their no-logged-errors guard.
 make_world = flow_tests.make_world
@@ -243,3 +245,29 @@ def test_the_digest_fires_at_the_local_time_across_the_dst_change() -> None:
     assert before.astimezone(UTC) == datetime(2026, 3, 28, 8, 0, tzinfo=UTC)  # 09:00 CET
     after = trigger.get_next_fire_time(None, datetime(2026, 3, 28, 11, 0, tzinfo=UTC))
     assert after.astimezone(UTC) == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)  # 09:00 CEST
+
+
+async def test_the_digest_goes_once_a_day_even_with_a_catch_up_after_a_restart(
+    make_world: MakeWorld,
+) -> None:
+    world = await make_world(admin_chat_id=ADMIN_CHAT, default_language="en")
+    await booked(world, "en", "10:00")
+    world.clock.set(at(world.tz, WED, "09:00"))
+    send = make_digest(
+        world.flow.bot, world.services, TR, shop_from(world.settings), world.settings
+    )
+    await send()
+    await send()  # the catch-up of a restarted process, the same morning
+    assert len(world.flow.emulator.sent_to(ADMIN_CHAT)) == 1
+    world.clock.set(at(world.tz, THU, "09:00"))
+    await send()
+    assert len(world.flow.emulator.sent_to(ADMIN_CHAT)) == 2
+
+
+def test_a_start_within_three_hours_after_the_digest_time_catches_up() -> None:
+    settings = load_settings(_env_file=None, timezone="Europe/Moscow", admin_digest_time="09:00")
+    msk = get_tz("Europe/Moscow")
+    assert not digest_missed(settings, at(msk, WED, "08:59"))
+    assert digest_missed(settings, at(msk, WED, "09:00"))
+    assert digest_missed(settings, at(msk, WED, "11:59"))
+    assert not digest_missed(settings, at(msk, WED, "12:01"))
