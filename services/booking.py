@@ -491,7 +491,9 @@ class BookingService:
     ) -> tuple[list[SpecialistSchedule], list[ScheduleException]]:
         start, _ = day_bounds_utc(self.tz, first)
         _, end = day_bounds_utc(self.tz, last)
-        busy = repo.busy_intervals(conn, start, end, specialist_ids)
+        # A late start's service and buffer can run past midnight into the next day's first
+        # booking (round-the-clock hours): look a day beyond the range too.
+        busy = repo.busy_intervals(conn, start, end + timedelta(days=1), specialist_ids)
         if exclude_booking is not None:
             busy = [b for b in busy if b[3] != exclude_booking]
         index = busy_by_specialist(busy, specialist_ids)

@@ -485,3 +485,19 @@ async def test_a_repeated_confirm_is_already_booked_not_taken(
     assert (await rows(db, "SELECT count(*) FROM bookings"))[0][0] == 1
     # Someone else still gets "taken".
     assert (await booking.book(BOB, service.id, start)).outcome is Outcome.SLOT_TAKEN
+
+
+async def test_a_late_start_cannot_run_into_the_next_days_first_booking(
+    db: Database, tz: BaseTzInfo, rules: BookingRules, clock: FakeClock
+) -> None:
+    await ScheduleService(db, clock).seed_weekly_hours(parse_weekly("mon-sun 00:00-24:00"))
+    service = await CatalogService(db, clock).add(
+        ADMIN, name="Night", duration_minutes=30, price=0, buffer_minutes=15
+    )
+    booking = BookingService(db, tz, rules, clock)
+    assert (await booking.book(ALICE, service.id, at(tz, date(2026, 12, 3), "00:00"))).ok
+    # 23:30 + 30 minutes + a 15-minute buffer reaches 00:15 on Thursday.
+    late = await booking.book(BOB, service.id, at(tz, WED, "23:30"))
+    assert late.outcome is Outcome.SLOT_TAKEN
+    assert at(tz, WED, "23:30") not in await booking.free_times(service.id, WED)
+    assert at(tz, WED, "23:00") in await booking.free_times(service.id, WED)
