@@ -507,6 +507,24 @@ def due_reminders(conn: sqlite3.Connection, now: datetime, limit: int) -> list[s
     )
 
 
+def skip_superseded(conn: sqlite3.Connection, now: datetime) -> list[int]:
+    """Due rows with a later due row of the same booking and kind: after downtime only the latest
+    (the closest to the appointment) is worth sending. Returns the skipped ids."""
+    ts = to_ts(now)
+    rows = conn.execute(
+        """UPDATE reminders SET status = 'skipped', updated_at = ?,
+               reason = 'superseded by a later reminder of the same booking'
+           WHERE status = 'pending' AND due_at <= ? AND EXISTS (
+               SELECT 1 FROM reminders later
+               WHERE later.booking_id = reminders.booking_id AND later.kind = reminders.kind
+                 AND later.status = 'pending' AND later.due_at <= ?
+                 AND later.due_at > reminders.due_at)
+           RETURNING id""",
+        (ts, ts, ts),
+    )
+    return [int(r[0]) for r in rows]
+
+
 def set_reminder_status(
     conn: sqlite3.Connection,
     reminder_id: int,

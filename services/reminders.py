@@ -122,19 +122,14 @@ class ReminderService:
     def _claim(self, conn: sqlite3.Connection, report: DispatchReport) -> list[DueReminder]:
         now = self.clock()
         repo.abandon_stale_sending(conn, now - STALE_SENDING, now)
+        report.skipped.extend(repo.skip_superseded(conn, now))
         claimed: list[DueReminder] = []
         rows = repo.due_reminders(conn, now, self.batch)
-        # After downtime several reminders of one booking can be due at once: only the latest
-        # (the closest to the appointment) is worth sending.
-        # rows come by due_at: the last one seen per (booking, kind) is the latest
-        latest = {(row["booking_id"], row["kind"]): row["reminder_id"] for row in rows}
         for row in rows:
             start = from_ts(row["start_at"])
             status = row["booking_status"]
             reason = None
-            if latest[(row["booking_id"], row["kind"])] != row["reminder_id"]:
-                reason = "superseded by a later reminder of the same booking"
-            elif row["kind"] == "feedback" and status == "active":
+            if row["kind"] == "feedback" and status == "active":
                 continue  # not closed yet (complete_past runs first): ask on a later poll
             elif status != ("completed" if row["kind"] == "feedback" else "active"):
                 reason = f"booking {status}"

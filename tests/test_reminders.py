@@ -382,3 +382,23 @@ async def test_no_rating_request_when_switched_off(
         ]
     )
     assert sorted(kinds) == ["reminder", "reminder"]
+
+
+async def test_after_downtime_a_small_batch_never_sends_two_reminders_of_one_booking(
+    booking: BookingService,
+    add_service: AddService,
+    db: Database,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    outbox: Outbox,
+) -> None:
+    first = await book(booking, add_service, tz, ALICE, "15:00")
+    second = await book(booking, add_service, tz, BOB, "16:00")
+    clock.set(at(tz, WED, "14:00"))  # both reminders of both bookings are due
+    reminders = ReminderService(
+        db, outbox.deliver, outbox.on_unreachable, clock=clock, sleep=outbox.sleep, batch=1
+    )
+    for _ in range(4):
+        await reminders.dispatch_due()
+    sent = sorted((r.booking_id, r.offset_minutes) for r in outbox.delivered)
+    assert sent == [(first, 120), (second, 120)]
