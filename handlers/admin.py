@@ -101,6 +101,15 @@ async def _say(message: Message, text: str) -> None:
     await reply(message, Screen(text))
 
 
+async def _single_id(message: Message, command: CommandObject, t: Translator) -> int | None:
+    """The command's one id argument, or None after answering with its usage line."""
+    args = words(command.args)
+    found = parse_id(args[0]) if len(args) == 1 else None
+    if found is None:
+        await _say(message, av.bad_args(t, command.command.lower()))
+    return found
+
+
 # ------------------------------------------------------------------ help and agenda
 
 
@@ -156,10 +165,8 @@ async def agenda_command(
 async def booking_command(
     message: Message, command: CommandObject, t: Translator, shop: Shop, services: Services
 ) -> None:
-    args = words(command.args)
-    booking_id = parse_id(args[0]) if len(args) == 1 else None
+    booking_id = await _single_id(message, command, t)
     if booking_id is None:
-        await _say(message, av.bad_args(t, "booking"))
         return
     details = await services.booking.get(booking_id)
     if details is None:
@@ -337,10 +344,8 @@ async def service_switch_command(
     message: Message, command: CommandObject, t: Translator, services: Services, actor: Actor
 ) -> None:
     name = command.command.lower()
-    args = words(command.args)
-    service_id = parse_id(args[0]) if len(args) == 1 else None
+    service_id = await _single_id(message, command, t)
     if service_id is None:
-        await _say(message, av.bad_args(t, name))
         return
     if name == "service_delete":
         outcome = await services.catalog.delete(service_id, actor)
@@ -406,10 +411,8 @@ async def specialist_switch_command(
     message: Message, command: CommandObject, t: Translator, services: Services, actor: Actor
 ) -> None:
     name = command.command.lower()
-    args = words(command.args)
-    specialist_id = parse_id(args[0]) if len(args) == 1 else None
+    specialist_id = await _single_id(message, command, t)
     if specialist_id is None:
-        await _say(message, av.bad_args(t, name))
         return
     on = name == "specialist_on"
     change = await services.specialists.set_active(specialist_id, on, actor)
