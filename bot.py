@@ -33,16 +33,15 @@ from apscheduler.triggers.cron import CronTrigger
 from config import Settings, SettingsError, load_settings
 from database.migrate import migrate
 from database.migrations.base import MigrationContext, MigrationError
-from handlers import build_dispatcher, set_commands, shop_from
+from handlers import build_dispatcher, set_commands
 from handlers.digest import make_digest
-from handlers.reminders import make_delivery, make_unreachable_alert
-from services.container import Services, build_services, database_for
-from services.reminders import ReminderService
+from handlers.middlewares import RetryAfterMiddleware
+from handlers.reminders import TelegramReminders
+from services.container import Container, build_services, database_for
 from utils.i18n import Translations
 from utils.lifecycle import InFlight
 from utils.logging_setup import setup_logging
 from utils.sentry import init_sentry
-from utils.telegram import RetryAfterMiddleware
 from utils.timeutil import get_tz, localize_boundary, system_clock, to_local
 
 logger = logging.getLogger("bot")
@@ -144,7 +143,7 @@ def digest_missed(settings: Settings, now: datetime) -> bool:
 
 def start_scheduler(
     settings: Settings,
-    services: Services,
+    container: Container,
     bot: Bot,
     translations: Translations,
     in_flight: InFlight,
@@ -154,21 +153,17 @@ def start_scheduler(
     Started inside the running loop; one instance of a job at a time, missed runs coalesced
     into one (APScheduler's default grace of 1 s would drop runs after a busy moment).
     """
-    reminders = ReminderService(
-        services.booking.db,
-        make_delivery(bot, translations, shop_from(settings), settings),
-        make_unreachable_alert(bot, services.clients, translations, settings),
-    )
+    channel = TelegramReminders(bot, translations, container.business, container.clients, settings)
 
     async def tick() -> None:
         with in_flight.track():
             try:
-                await services.booking.complete_past()
-                await reminders.dispatch_due()
+                await container.jobs.complete_past()
+                await container.reminders.dispatch_due(channel)
             except Exception:  # logged (and sent to Sentry); the next tick tries again
                 logger.exception("reminder tick failed")
 
-    send_digest = make_digest(bot, services, translations, shop_from(settings), settings)
+    send_digest = make_digest(bot, container, translations, settings)
 
     async def digest() -> None:
         with in_flight.track():
@@ -222,16 +217,16 @@ async def run(settings: Settings) -> None:
     scheduler: AsyncIOScheduler | None = None
     in_flight = InFlight()
     try:
-        services = build_services(settings, db)
-        if await services.schedule.seed_weekly_hours(settings.weekly_hours):
+        container = build_services(settings, db)
+        if await container.schedule.seed_weekly_hours(settings.weekly_hours):
             logger.info("weekly hours seeded from WORKING_HOURS: %s", settings.working_hours)
-        if backfilled := await services.booking.backfill_outbox():
+        if backfilled := await container.jobs.backfill_outbox():
             logger.info("reminders scheduled for %d bookings that had none", backfilled)
         translations = Translations()
-        dp = build_dispatcher(settings, services, translations=translations, in_flight=in_flight)
+        dp = build_dispatcher(settings, container, translations=translations, in_flight=in_flight)
         if not await _connect(bot, translations, settings, stop):
             return
-        scheduler = start_scheduler(settings, services, bot, translations, in_flight)
+        scheduler = start_scheduler(settings, container, bot, translations, in_flight)
         polling = asyncio.create_task(
             dp.start_polling(bot, handle_signals=False, close_bot_session=False)
         )

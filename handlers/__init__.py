@@ -10,14 +10,13 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from config import Settings
-from handlers import admin, booking, errors, my_bookings, reminders, start
-from handlers.middlewares import ClientContext, InFlightMiddleware
-from handlers.notify import NotifierMiddleware
-from handlers.views import Shop
-from services.container import Services
+from handlers import booking, errors, my_bookings, registration, reminders, start
+from handlers.admin import router as admin
+from handlers.middlewares import ClientContext, InFlightMiddleware, NotifierMiddleware
+from handlers.notify import TelegramDelivery
+from services.container import Container
 from utils.i18n import LANGUAGES, Translations
 from utils.lifecycle import InFlight
-from utils.timeutil import get_tz
 
 COMMANDS = ("start", "book", "my", "help", "language")
 
@@ -26,6 +25,7 @@ def get_routers() -> list[Router]:
     """Fresh client routers, in the order they are tried (the fallback router last)."""
     return [
         start.make_router(),
+        registration.make_router(),
         booking.make_router(),
         my_bookings.make_router(),
         reminders.make_router(),
@@ -33,23 +33,9 @@ def get_routers() -> list[Router]:
     ]
 
 
-def shop_from(settings: Settings) -> Shop:
-    return Shop(
-        name=settings.business_name,
-        address=settings.business_address,
-        phone=settings.business_phone,
-        currency=settings.currency,
-        tz=get_tz(settings.timezone),
-        max_active=settings.max_active_bookings_per_user,
-        min_lead_minutes=settings.min_lead_minutes,
-        horizon_days=settings.booking_horizon_days,
-        cancel_cutoff_minutes=settings.cancel_cutoff_minutes,
-    )
-
-
 def build_dispatcher(
     settings: Settings,
-    services: Services,
+    container: Container,
     *,
     translations: Translations | None = None,
     storage: BaseStorage | None = None,
@@ -57,34 +43,32 @@ def build_dispatcher(
 ) -> Dispatcher:
     """The Dispatcher bot.py polls with and the tests feed updates to.
 
-    ``in_flight`` tracks each update's task, so a shutdown can let them finish first.
+    Handlers ask for the services they use by name (``booking``, ``staff``, ``catalog``...:
+    ``Container.workflow_data``). ``in_flight`` tracks each update's task, so a shutdown can
+    let them finish first.
     """
-    translations = translations or Translations()
-    dp = Dispatcher(
-        storage=storage or MemoryStorage(),
-        settings=settings,
-        services=services,
-        clients=services.clients,
-        translations=translations,
-        shop=shop_from(settings),
-    )
+    tr = translations or Translations()
+    dp = Dispatcher(storage=storage or MemoryStorage(), settings=settings, translations=tr)
+    dp.workflow_data.update(container.workflow_data())
     dp.errors.register(errors.on_error, ExceptionTypeFilter(Exception))
     if in_flight is not None:
         dp.update.outer_middleware(InFlightMiddleware(in_flight))
     # Every handler gets a Notifier (admin cards, client notices) sending with this update's bot.
     dp.update.outer_middleware(
-        NotifierMiddleware(settings, translations, shop_from(settings), services.clients)
+        NotifierMiddleware(
+            lambda bot: TelegramDelivery(bot, tr, container.business, container.clients, settings)
+        )
     )
     # Before the client routers: an admin's command in their private chat is the admin's; a
     # non-admin's falls through to the clients' "unknown command".
-    dp.include_router(admin.make_router(settings, translations))
+    dp.include_router(admin.make_router(settings, tr))
 
     clients = Router(name="clients")
     # The client conversation lives in private chats only; groups (the admin chat) are not
     # clients' business.
     clients.message.filter(F.chat.type == ChatType.PRIVATE)
     clients.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
-    context = ClientContext(services.clients, translations, settings.default_language)
+    context = ClientContext(container.clients, tr, settings.default_language)
     clients.message.middleware(context)
     clients.callback_query.middleware(context)
     clients.include_routers(*get_routers())

@@ -4,6 +4,7 @@ never act on data it should not."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
@@ -18,10 +19,23 @@ Month = Annotated[int, Field(ge=200001, le=210012)]  # YYYYMM
 Day = Annotated[int, Field(ge=20000101, le=21001231)]  # YYYYMMDD
 
 
-class Nav(CallbackData, prefix="nav"):
-    """Top-level screens: home, book, my, services, contacts, language."""
+# Actions are enums: data with any other value fails the filter and ends at the "out of date"
+# alert, and each action has its own handler.
 
-    to: str
+
+class Destination(StrEnum):
+    HOME = "home"
+    BOOK = "book"
+    MY = "my"
+    SERVICES = "services"
+    CONTACTS = "contacts"
+    LANGUAGE = "language"
+
+
+class Nav(CallbackData, prefix="nav"):
+    """Top-level screens."""
+
+    to: Destination
 
 
 class ServiceCb(CallbackData, prefix="svc"):
@@ -56,10 +70,16 @@ class ConfirmCb(CallbackData, prefix="ok"):
     moving: Id = 0
 
 
-class BookingCb(CallbackData, prefix="bk"):
-    """Actions on one of the client's bookings: cancel, cancel_yes, move."""
+class BookingAction(StrEnum):
+    CANCEL = "cancel"  # asks "are you sure?"
+    CANCEL_YES = "cancel_yes"
+    MOVE = "move"
 
-    action: str
+
+class BookingCb(CallbackData, prefix="bk"):
+    """An action on one of the client's bookings."""
+
+    action: BookingAction
     booking: Id
 
 
@@ -80,21 +100,41 @@ class LanguageCb(CallbackData, prefix="lang"):
     code: str
 
 
+class Label(StrEnum):
+    MONTH = "month"
+    WEEKDAY = "weekday"
+    BLANK = "blank"
+    CLOSED_DAY = "day"
+
+
 class Noop(CallbackData, prefix="no"):
     """A button that only explains itself (a day without free time, a header)."""
 
-    why: str
+    why: Label
+
+
+class AdminAction(StrEnum):
+    CANCEL = "cancel"  # asks first
+    CANCEL_YES = "cancel_yes"
+    KEEP = "keep"
+    NO_SHOW = "no_show"
+    DONE = "done"
 
 
 class AdminBookingCb(CallbackData, prefix="ab"):
-    """Staff actions on a booking: cancel (asks first), cancel_yes, keep, no_show, done."""
+    """A staff action on a booking."""
 
-    action: str
+    action: AdminAction
     booking: Id
 
 
-class DayOffCb(CallbackData, prefix="ad"):
-    """The choice after /dayoff closed a day with bookings: cancel_all or keep."""
+class DayOffAction(StrEnum):
+    CANCEL_ALL = "cancel_all"
+    KEEP = "keep"
 
-    action: str
+
+class DayOffCb(CallbackData, prefix="ad"):
+    """The choice after /dayoff closed a day with bookings."""
+
+    action: DayOffAction
     day: Day

@@ -11,7 +11,7 @@ import logging
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 
-from handlers.views import Screen
+from handlers.views.base import Screen
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from config import Settings
-from handlers.callback_data import Noop
+from handlers.callback_data import Label, Noop
 from handlers.common import alert
 from services.clients import ClientService
 from utils.i18n import Translations, Translator
@@ -65,7 +65,7 @@ async def on_error(
 def make_router() -> Router:
     """A fresh router each call: a Router can belong to only one Dispatcher."""
     router = Router(name="fallback")
-    router.callback_query.register(closed_day, Noop.filter(F.why == "day"))
+    router.callback_query.register(closed_day, Noop.filter(F.why == Label.CLOSED_DAY))
     router.callback_query.register(label, Noop.filter())
     router.callback_query.register(stale_button)
     router.message.register(unknown_command, F.text.startswith("/"))

@@ -7,13 +7,14 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from database.models import Actor, Client
-from handlers import views
-from handlers.callback_data import BookingCb, Nav
+from domain.clients import Client
+from domain.outcomes import Outcome
+from domain.rules import Business
+from handlers.callback_data import BookingAction, BookingCb, Destination, Nav
 from handlers.common import alert, reply, show
-from handlers.views import Shop
-from services.booking import Outcome
-from services.container import Services
+from handlers.views import my_bookings as views
+from handlers.views.booking import refusal_screen
+from services.booking import ClientBookingService
 from services.notifier import Notifier
 from utils.i18n import Translator
 
@@ -22,22 +23,22 @@ async def my_command(
     message: Message,
     client: Client,
     t: Translator,
-    shop: Shop,
-    services: Services,
+    business: Business,
+    booking: ClientBookingService,
     state: FSMContext,
 ) -> None:
     await state.clear()
-    await reply(
-        message, views.my_bookings_screen(t, shop, await services.booking.upcoming(client.id))
-    )
+    await reply(message, views.my_bookings_screen(t, business, await booking.upcoming(client.id)))
 
 
 async def my_button(
-    callback: CallbackQuery, client: Client, t: Translator, shop: Shop, services: Services
+    callback: CallbackQuery,
+    client: Client,
+    t: Translator,
+    business: Business,
+    booking: ClientBookingService,
 ) -> None:
-    await show(
-        callback, views.my_bookings_screen(t, shop, await services.booking.upcoming(client.id))
-    )
+    await show(callback, views.my_bookings_screen(t, business, await booking.upcoming(client.id)))
 
 
 async def ask_cancel(
@@ -45,15 +46,15 @@ async def ask_cancel(
     callback_data: BookingCb,
     client: Client,
     t: Translator,
-    shop: Shop,
-    services: Services,
+    business: Business,
+    booking: ClientBookingService,
 ) -> None:
-    check = await services.booking.changeable(callback_data.booking, Actor.client(client.id))
-    details = await services.booking.get(callback_data.booking) if check.ok else None
+    check = await booking.changeable(callback_data.booking, client.id)
+    details = await booking.get(callback_data.booking) if check.ok else None
     if details is None:
-        await show(callback, views.refusal_screen(t, shop, check.outcome, moving=True))
+        await show(callback, refusal_screen(t, business, check.outcome, moving=True))
         return
-    await show(callback, views.cancel_question(t, shop, details))
+    await show(callback, views.cancel_question(t, business, details))
 
 
 async def cancel(
@@ -61,21 +62,21 @@ async def cancel(
     callback_data: BookingCb,
     client: Client,
     t: Translator,
-    shop: Shop,
-    services: Services,
+    business: Business,
+    booking: ClientBookingService,
     notifier: Notifier,
 ) -> None:
-    result = await services.booking.cancel(callback_data.booking, Actor.client(client.id))
+    result = await booking.cancel(callback_data.booking, client.id)
     if result.outcome is Outcome.NOT_ACTIVE:
         # A double click (or cancelled meanwhile): say so, and leave the screen as it is.
         await alert(callback, t("outcome.not_active"))
         return
-    details = await services.booking.get(callback_data.booking) if result.ok else None
+    details = await booking.get(callback_data.booking) if result.ok else None
     if details is None:
-        await show(callback, views.refusal_screen(t, shop, result.outcome, moving=True))
+        await show(callback, refusal_screen(t, business, result.outcome, moving=True))
         return
     try:
-        await show(callback, views.cancelled_screen(t, shop, details))
+        await show(callback, views.cancelled_screen(t, business, details))
     finally:  # the cancellation stands: the staff hear of it whatever happened to the answer
         await notifier.client_cancelled(details)
 
@@ -84,7 +85,7 @@ def make_router() -> Router:
     """A fresh router each call: a Router can belong to only one Dispatcher."""
     router = Router(name="my_bookings")
     router.message.register(my_command, Command("my"), StateFilter("*"))
-    router.callback_query.register(my_button, Nav.filter(F.to == "my"))
-    router.callback_query.register(ask_cancel, BookingCb.filter(F.action == "cancel"))
-    router.callback_query.register(cancel, BookingCb.filter(F.action == "cancel_yes"))
+    router.callback_query.register(my_button, Nav.filter(F.to == Destination.MY))
+    router.callback_query.register(ask_cancel, BookingCb.filter(F.action == BookingAction.CANCEL))
+    router.callback_query.register(cancel, BookingCb.filter(F.action == BookingAction.CANCEL_YES))
     return router

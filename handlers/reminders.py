@@ -1,16 +1,14 @@
 """Reminders as the client sees them, "I'll come", and telling the staff about a blocked bot.
 
 services/reminders.py decides what is due and records how each delivery ended; this module only
-turns a due reminder into a Telegram message and Telegram's answers into the service's terms.
+turns a due reminder into a Telegram message and Telegram's answers into the outbox's terms.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -18,103 +16,48 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
-from config import Settings
-from database.models import Client
+from domain.clients import Client
+from domain.outcomes import Outcome
+from domain.reminders import (
+    DueReminder,
+    RecipientBlocked,
+    ReminderKind,
+    RetryLater,
+    TransientError,
+)
 from handlers.callback_data import BookingCb, RateCb, VisitCb
 from handlers.common import alert
-from handlers.views import Shop
-from services.booking import Outcome
-from services.clients import ClientService
-from services.container import Services
-from services.reminders import DueReminder, RecipientBlocked, RetryLater, TransientError
-from utils.formatting import day_long, esc, hhmm
-from utils.i18n import Translations, Translator
-from utils.timeutil import Clock, system_clock, to_local
+from handlers.notify import TelegramOutput
+from handlers.views.reminders import (
+    feedback_keyboard,
+    feedback_text,
+    reminder_keyboard,
+    reminder_text,
+)
+from services.visits import VisitService
+from utils.formatting import esc
+from utils.i18n import Translator
 
 logger = logging.getLogger(__name__)
 
 
-def reminder_text(t: Translator, shop: Shop, reminder: DueReminder) -> str:
-    local = to_local(shop.tz, reminder.start)
-    lines = [
-        t("reminder.title"),
-        "",
-        f"<b>{esc(reminder.service_name)}</b>",
-        t("card.specialist", name=esc(reminder.specialist_name)),
-        t("card.date", day=day_long(local.date(), t.language)),
-        t("card.time", time=hhmm(local)),
-    ]
-    if shop.address:
-        lines.append(t("contacts.address", address=esc(shop.address)))
-    return "\n".join(lines)
+class TelegramReminders(TelegramOutput):
+    """The outbox's ReminderChannel: one message per due row, in the client's language."""
 
-
-# Cancel and Reschedule are offered only while a client could still use them: the cutoff plus
-# this much time to read the message and decide (the 2-hour reminder with a 2-hour cutoff has
-# none, and a button that can only say "too late" would replace the reminder's text).
-CHANGE_MARGIN = timedelta(minutes=10)
-
-
-def reminder_keyboard(
-    t: Translator, booking_id: int, *, confirmed: bool, changeable: bool = True
-) -> InlineKeyboardMarkup:
-    rows = [] if confirmed else [[_button(t("reminder.come"), VisitCb(booking=booking_id))]]
-    if changeable:
-        rows.append(
-            [
-                _button(t("reminder.move"), BookingCb(action="move", booking=booking_id)),
-                _button(t("reminder.cancel"), BookingCb(action="cancel", booking=booking_id)),
-            ]
-        )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def feedback_text(t: Translator, shop: Shop, reminder: DueReminder) -> str:
-    local = to_local(shop.tz, reminder.start)
-    return t(
-        "feedback.ask",
-        service=esc(reminder.service_name),
-        specialist=esc(reminder.specialist_name),
-        day=day_long(local.date(), t.language),
-    )
-
-
-def feedback_keyboard(booking_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [_button(f"{n}★", RateCb(booking=booking_id, stars=n)) for n in range(1, 6)]
-        ]
-    )
-
-
-def _button(text: str, data: VisitCb | BookingCb | RateCb) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
-def make_delivery(
-    bot: Bot,
-    translations: Translations,
-    shop: Shop,
-    settings: Settings,
-    clock: Clock = system_clock,
-) -> Callable[[DueReminder], Awaitable[None]]:
-    """The ReminderService's ``deliver``: one message, Telegram's errors in the service's terms."""
-
-    async def deliver(reminder: DueReminder) -> None:
-        t = translations(reminder.language, settings.default_language)
-        if reminder.kind == "feedback":
-            text, markup = feedback_text(t, shop, reminder), feedback_keyboard(reminder.booking_id)
+    async def deliver(self, reminder: DueReminder) -> None:
+        t = self.translations(reminder.language, self.default_language)
+        if reminder.kind is ReminderKind.FEEDBACK:
+            text = feedback_text(t, self.business, reminder)
+            markup = feedback_keyboard(reminder.booking_id)
         else:
-            text = reminder_text(t, shop, reminder)
-            left = reminder.start - clock()
-            changeable = left >= timedelta(minutes=shop.cancel_cutoff_minutes) + CHANGE_MARGIN
+            text = reminder_text(t, self.business, reminder)
             markup = reminder_keyboard(
-                t, reminder.booking_id, confirmed=False, changeable=changeable
+                t, reminder.booking_id, confirmed=False, changeable=reminder.changeable
             )
         try:
-            await bot.send_message(reminder.client_id, text, reply_markup=markup)
+            await self.bot.send_message(reminder.client_id, text, reply_markup=markup)
         except TelegramForbiddenError as exc:
             raise RecipientBlocked(exc.message) from exc
         except TelegramBadRequest as exc:
@@ -126,24 +69,17 @@ def make_delivery(
         except (TelegramNetworkError, TelegramServerError) as exc:
             raise TransientError(str(exc)) from exc
 
-    return deliver
-
-
-def make_unreachable_alert(
-    bot: Bot, clients: ClientService, translations: Translations, settings: Settings
-) -> Callable[[int], Awaitable[None]]:
-    """Mark the client unreachable and tell the admin chat, once per change."""
-
-    async def on_unreachable(client_id: int) -> None:
-        if not await clients.mark_unreachable(client_id) or settings.admin_chat_id is None:
+    async def unreachable(self, client_id: int) -> None:
+        """Mark the client unreachable and tell the admin chat, once per change."""
+        if not await self.clients.mark_unreachable(client_id) or self.admin_chat_id is None:
             return
-        client = await clients.get(client_id)
-        t = translations(settings.default_language)
+        client = await self.clients.get(client_id)
+        t = self.translations(self.default_language)
         name = (client.name or client.first_name) if client else ""
         username = f" @{client.username}" if client and client.username else ""
         try:
-            await bot.send_message(
-                settings.admin_chat_id,
+            await self.bot.send_message(
+                self.admin_chat_id,
                 t("reminder.client_blocked", name=esc(name), username=esc(username), id=client_id),
             )
         except Exception:  # the staff notice is best effort; the reminder row has the reason
@@ -151,17 +87,15 @@ def make_unreachable_alert(
                 "could not tell the admin chat that %s is unreachable", client_id, exc_info=True
             )
 
-    return on_unreachable
-
 
 async def confirm_visit(
     callback: CallbackQuery,
     callback_data: VisitCb,
     client: Client,
     t: Translator,
-    services: Services,
+    visits: VisitService,
 ) -> None:
-    result = await services.booking.confirm_visit(callback_data.booking, client.id)
+    result = await visits.confirm_visit(callback_data.booking, client.id)
     if result.outcome is not Outcome.CONFIRMED:
         await alert(callback, t(f"outcome.{result.outcome.value}"))
         return
@@ -186,9 +120,9 @@ async def rate(
     callback_data: RateCb,
     client: Client,
     t: Translator,
-    services: Services,
+    visits: VisitService,
 ) -> None:
-    result = await services.booking.rate(callback_data.booking, client.id, callback_data.stars)
+    result = await visits.rate(callback_data.booking, client.id, callback_data.stars)
     if result.outcome is not Outcome.RATED:
         await alert(callback, t(f"outcome.{result.outcome.value}"))
         return

@@ -7,26 +7,29 @@ from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from database.models import Client
-from handlers import views
-from handlers.callback_data import LanguageCb, Nav
+from domain.clients import Client
+from domain.rules import Business
+from handlers.callback_data import Destination, LanguageCb, Nav
 from handlers.common import show
-from handlers.views import Shop
+from handlers.views import menu as views
+from handlers.views.base import Screen
+from services.catalog import CatalogService
 from services.clients import ClientService
-from services.container import Services
 from utils.i18n import LANGUAGES, Translations, Translator
 
 
-async def start(message: Message, t: Translator, shop: Shop, state: FSMContext) -> None:
+async def start(message: Message, t: Translator, business: Business, state: FSMContext) -> None:
     await state.clear()
     assert message.from_user is not None
-    screen = views.main_menu(t, shop, message.from_user.first_name)
+    screen = views.main_menu(t, business, message.from_user.first_name)
     await message.answer(screen.text, reply_markup=screen.markup)
 
 
-async def home(callback: CallbackQuery, t: Translator, shop: Shop, state: FSMContext) -> None:
+async def home(
+    callback: CallbackQuery, t: Translator, business: Business, state: FSMContext
+) -> None:
     await state.clear()  # left the registration: the next text is not taken for a name
-    await show(callback, views.main_menu(t, shop, callback.from_user.first_name))
+    await show(callback, views.main_menu(t, business, callback.from_user.first_name))
 
 
 async def help_command(message: Message, t: Translator, state: FSMContext) -> None:
@@ -35,14 +38,14 @@ async def help_command(message: Message, t: Translator, state: FSMContext) -> No
     await message.answer(screen.text, reply_markup=screen.markup)
 
 
-async def contacts(callback: CallbackQuery, t: Translator, shop: Shop) -> None:
-    await show(callback, views.contacts_screen(t, shop))
+async def contacts(callback: CallbackQuery, t: Translator, business: Business) -> None:
+    await show(callback, views.contacts_screen(t, business))
 
 
 async def price_list(
-    callback: CallbackQuery, t: Translator, shop: Shop, services: Services
+    callback: CallbackQuery, t: Translator, business: Business, catalog: CatalogService
 ) -> None:
-    await show(callback, views.price_list(t, shop, await services.catalog.services()))
+    await show(callback, views.price_list(t, business, await catalog.list_services()))
 
 
 async def language_command(message: Message, t: Translator, state: FSMContext) -> None:
@@ -61,23 +64,23 @@ async def set_language(
     client: Client,
     clients: ClientService,
     translations: Translations,
-    shop: Shop,
+    business: Business,
 ) -> None:
     updated = await clients.set_language(client.id, callback_data.code)  # type: ignore[arg-type]
     t = translations(updated.language)
-    screen = views.main_menu(t, shop, callback.from_user.first_name)
-    await show(callback, views.Screen(t("lang.set") + "\n\n" + screen.text, screen.markup))
+    screen = views.main_menu(t, business, callback.from_user.first_name)
+    await show(callback, Screen(t("lang.set") + "\n\n" + screen.text, screen.markup))
 
 
 def make_router() -> Router:
     """A fresh router each call: a Router can belong to only one Dispatcher."""
     router = Router(name="start")
     router.message.register(start, CommandStart(), StateFilter("*"))
-    router.callback_query.register(home, Nav.filter(F.to == "home"))
+    router.callback_query.register(home, Nav.filter(F.to == Destination.HOME))
     router.message.register(help_command, Command("help"), StateFilter("*"))
-    router.callback_query.register(contacts, Nav.filter(F.to == "contacts"))
-    router.callback_query.register(price_list, Nav.filter(F.to == "services"))
+    router.callback_query.register(contacts, Nav.filter(F.to == Destination.CONTACTS))
+    router.callback_query.register(price_list, Nav.filter(F.to == Destination.SERVICES))
     router.message.register(language_command, Command("language"), StateFilter("*"))
-    router.callback_query.register(language_menu, Nav.filter(F.to == "language"))
+    router.callback_query.register(language_menu, Nav.filter(F.to == Destination.LANGUAGE))
     router.callback_query.register(set_language, LanguageCb.filter(F.code.in_(LANGUAGES)))
     return router

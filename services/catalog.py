@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from enum import StrEnum
 
-from database import repository as repo
 from database.connection import Database
-from database.models import Actor, Service
+from database.repo import audit, bookings, catalog
+from domain.actors import Actor
+from domain.catalog import Service
+from domain.outcomes import CatalogOutcome
 from utils.timeutil import Clock, system_clock
-
-
-class CatalogOutcome(StrEnum):
-    DONE = "done"
-    NOT_FOUND = "not_found"
-    IN_USE = "in_use"
 
 
 class CatalogService:
@@ -22,11 +17,11 @@ class CatalogService:
         self.db = db
         self.clock = clock
 
-    async def services(self, *, active_only: bool = True) -> list[Service]:
-        return await self.db.read(lambda c: repo.list_services(c, active_only=active_only))
+    async def list_services(self, *, active_only: bool = True) -> list[Service]:
+        return await self.db.read(lambda c: catalog.list_services(c, active_only=active_only))
 
     async def get(self, service_id: int) -> Service | None:
-        return await self.db.read(lambda c: repo.get_service(c, service_id))
+        return await self.db.read(lambda c: catalog.get_service(c, service_id))
 
     async def add(
         self,
@@ -42,7 +37,7 @@ class CatalogService:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> Service:
-            service_id = repo.insert_service(
+            service_id = catalog.insert_service(
                 conn,
                 name=name,
                 duration_minutes=duration_minutes,
@@ -51,8 +46,8 @@ class CatalogService:
                 buffer_minutes=buffer_minutes,
                 now=now,
             )
-            repo.link_service_to_active_specialists(conn, service_id)
-            repo.audit(
+            catalog.link_service_to_active_specialists(conn, service_id)
+            audit.record(
                 conn,
                 actor=actor,
                 action="service.created",
@@ -63,7 +58,7 @@ class CatalogService:
                 duration_minutes=duration_minutes,
                 price=price,
             )
-            service = repo.get_service(conn, service_id)
+            service = catalog.get_service(conn, service_id)
             assert service is not None
             return service
 
@@ -73,9 +68,9 @@ class CatalogService:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> CatalogOutcome:
-            if not repo.update_service(conn, service_id, now, **fields):
+            if not catalog.update_service(conn, service_id, now, **fields):
                 return CatalogOutcome.NOT_FOUND
-            repo.audit(
+            audit.record(
                 conn,
                 actor=actor,
                 action="service.updated",
@@ -97,12 +92,12 @@ class CatalogService:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> CatalogOutcome:
-            if repo.get_service(conn, service_id) is None:
+            if catalog.get_service(conn, service_id) is None:
                 return CatalogOutcome.NOT_FOUND
-            if repo.count_bookings_of_service(conn, service_id):
+            if bookings.count_of_service(conn, service_id):
                 return CatalogOutcome.IN_USE
-            repo.delete_service(conn, service_id)
-            repo.audit(
+            catalog.delete_service(conn, service_id)
+            audit.record(
                 conn,
                 actor=actor,
                 action="service.deleted",

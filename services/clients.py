@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from enum import StrEnum
 
-from database import repository as repo
 from database.connection import Database
-from database.models import Client
+from database.repo import clients
+from domain.clients import Client
 from utils.i18n import Language, pick_language
 from utils.timeutil import Clock, system_clock
-
-MAX_NAME_LENGTH = 64
-
-
-class NameProblem(StrEnum):
-    EMPTY = "empty"
-    TOO_LONG = "too_long"
-
-
-def clean_name(text: str) -> str | NameProblem:
-    name = " ".join("".join(ch for ch in text if ch.isprintable()).split())
-    if not name:
-        return NameProblem.EMPTY
-    if len(name) > MAX_NAME_LENGTH:
-        return NameProblem.TOO_LONG
-    return name
 
 
 class ClientService:
@@ -59,7 +42,7 @@ class ClientService:
         language = pick_language(language_code, self.default_language)
 
         def work(conn: sqlite3.Connection) -> Client:
-            repo.upsert_client(
+            return clients.upsert(
                 conn,
                 client_id=user_id,
                 username=username,
@@ -67,15 +50,12 @@ class ClientService:
                 language=language,
                 now=now,
             )
-            client = repo.get_client(conn, user_id)
-            assert client is not None
-            return client
 
         return self._remember(await self.db.write(work, "client.touch"))
 
     async def get(self, user_id: int) -> Client | None:
         return self._cache.get(user_id) or await self.db.read(
-            lambda c: repo.get_client(c, user_id), "client.get"
+            lambda c: clients.get(c, user_id), "client.get"
         )
 
     async def find(self, query: str) -> Client | None:
@@ -84,7 +64,7 @@ class ClientService:
         if query.startswith("@") and len(query) > 1:
             username = query[1:]
             return await self.db.read(
-                lambda c: repo.find_client_by_username(c, username), "client.find"
+                lambda c: clients.find_by_username(c, username), "client.find"
             )
         if query.isdigit() and len(query) <= 15:
             return await self.get(int(query))
@@ -111,8 +91,7 @@ class ClientService:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> Client:
-            repo.update_client(conn, user_id, now, **fields)
-            client = repo.get_client(conn, user_id)
+            client = clients.update(conn, user_id, now, **fields)
             assert client is not None, "clients are created by touch() before anything else"
             return client
 

@@ -1,4 +1,4 @@
-"""Builds the services from settings; shared by bot.py and the tests."""
+"""Builds the services from settings, once: the one place they are made (bot.py and the tests)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,29 @@ from dataclasses import dataclass
 from config import Settings
 from database.connection import Database
 from database.db_retry import RetryPolicy
-from services.booking import BookingRules, BookingService
+from domain.rules import Business, Rules
+from services.booking import ClientBookingService
 from services.catalog import CatalogService
 from services.clients import ClientService
 from services.export import ExportService
+from services.jobs import JobsService
+from services.reminders import ReminderService
 from services.schedule import ScheduleService
-from services.slots import SlotRules
 from services.specialists import SpecialistService
+from services.staff import StaffService
 from services.stats import StatsService
+from services.visits import VisitService
 from utils.timeutil import Clock, get_tz, system_clock
 
 
 @dataclass(frozen=True)
-class Services:
-    booking: BookingService
+class Container:
+    business: Business
+    booking: ClientBookingService  # the client flow
+    staff: StaffService  # the admin chat's changes and lists
+    visits: VisitService  # "I'll come", ratings
+    jobs: JobsService  # background work
+    reminders: ReminderService  # the outbox dispatcher
     catalog: CatalogService
     schedule: ScheduleService
     clients: ClientService
@@ -28,18 +37,47 @@ class Services:
     stats: StatsService
     export: ExportService
 
+    @property
+    def rules(self) -> Rules:
+        return self.business.rules
 
-def booking_rules(settings: Settings) -> BookingRules:
-    return BookingRules(
-        slots=SlotRules(
-            step_minutes=settings.slot_step_minutes,
-            min_lead_minutes=settings.min_lead_minutes,
-            horizon_days=settings.booking_horizon_days,
-        ),
+    def workflow_data(self) -> dict[str, object]:
+        """What handlers may ask for by name (aiogram's dependency injection)."""
+        return {
+            "business": self.business,
+            "booking": self.booking,
+            "staff": self.staff,
+            "visits": self.visits,
+            "catalog": self.catalog,
+            "schedule": self.schedule,
+            "clients": self.clients,
+            "specialists": self.specialists,
+            "stats": self.stats,
+            "export": self.export,
+        }
+
+
+def rules_from(settings: Settings) -> Rules:
+    return Rules(
+        tz=get_tz(settings.timezone),
+        step_minutes=settings.slot_step_minutes,
+        min_lead_minutes=settings.min_lead_minutes,
+        horizon_days=settings.booking_horizon_days,
         max_active_per_client=settings.max_active_bookings_per_user,
         cancel_cutoff_minutes=settings.cancel_cutoff_minutes,
         reminder_offsets=tuple(settings.reminder_offsets),
         feedback_delay_minutes=settings.feedback_delay_minutes,
+        require_phone=settings.require_phone,
+    )
+
+
+def business_from(settings: Settings) -> Business:
+    return Business(
+        name=settings.business_name,
+        address=settings.business_address,
+        phone=settings.business_phone,
+        currency=settings.currency,
+        rules=rules_from(settings),
     )
 
 
@@ -55,15 +93,21 @@ def database_for(settings: Settings) -> Database:
     )
 
 
-def build_services(settings: Settings, db: Database, clock: Clock = system_clock) -> Services:
-    tz = get_tz(settings.timezone)
-    stats = StatsService(db, tz)
-    return Services(
-        booking=BookingService(db, tz, booking_rules(settings), clock),
+def build_services(settings: Settings, db: Database, clock: Clock = system_clock) -> Container:
+    business = business_from(settings)
+    rules = business.rules
+    stats = StatsService(db, rules.tz)
+    return Container(
+        business=business,
+        booking=ClientBookingService(db, rules, clock),
+        staff=StaffService(db, rules, clock),
+        visits=VisitService(db, clock),
+        jobs=JobsService(db, rules, clock),
+        reminders=ReminderService(db, rules, clock=clock),
         catalog=CatalogService(db, clock),
         schedule=ScheduleService(db, clock),
         clients=ClientService(db, settings.default_language, clock),
         specialists=SpecialistService(db, clock),
         stats=stats,
-        export=ExportService(stats, tz),
+        export=ExportService(stats, rules.tz),
     )

@@ -9,7 +9,7 @@ from datetime import date
 
 from pytz.tzinfo import BaseTzInfo
 
-from database.models import BookingDetails
+from domain.bookings import BookingDetails
 from services.stats import StatsService
 from utils.timeutil import to_local
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from database.models import BookingDetails
+from domain.bookings import BookingDetails
 
 logger = logging.getLogger(__name__)
 

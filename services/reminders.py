@@ -1,6 +1,6 @@
 """The reminder outbox: claim due rows atomically, deliver them, record how each one ended.
 
-Rows are written with the booking and voided with a cancel or reschedule (services/booking.py).
+Rows are written with the booking and voided with a cancel or reschedule (services/placement.py).
 Here, an interval job (bot.py, APScheduler) calls ``dispatch_due``:
 
 1. In one BEGIN IMMEDIATE transaction, due ``pending`` rows are claimed (``sending``), or
@@ -13,7 +13,8 @@ Here, an interval job (bot.py, APScheduler) calls ``dispatch_due``:
 3. A row left ``sending`` by a process that died mid-delivery is failed, never resent: whether
    the message left is unknown, and a reminder must not arrive twice.
 
-Delivery itself (texts, buttons, Telegram) is injected: services do not speak Telegram.
+Delivery itself (texts, buttons, Telegram) is a ``ReminderChannel`` passed to each dispatch:
+services do not speak Telegram.
 """
 
 from __future__ import annotations
@@ -25,9 +26,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from database import repository as repo
 from database.connection import Database
-from utils.timeutil import Clock, from_ts, system_clock
+from database.repo import outbox
+from domain.reminders import (
+    DueEntry,
+    DueReminder,
+    RecipientBlocked,
+    ReminderChannel,
+    ReminderKind,
+    ReminderStatus,
+    RetryLater,
+    TransientError,
+)
+from domain.rules import Rules
+from utils.timeutil import Clock, system_clock
 
 logger = logging.getLogger(__name__)
 
@@ -35,43 +47,6 @@ MAX_ATTEMPTS = 5  # deliveries tried, over several polls, before a row is failed
 STALE_SENDING = timedelta(minutes=10)
 MAX_FLOOD_WAIT = 60.0  # seconds; a longer retry_after postpones the row to a later poll
 MAX_FLOOD_WAITS = 3
-
-
-@dataclass(frozen=True)
-class DueReminder:
-    """A due row of the outbox: a reminder before the visit, or ("feedback") a rating request
-    after it."""
-
-    reminder_id: int
-    booking_id: int
-    client_id: int
-    offset_minutes: int
-    start: datetime
-    service_name: str
-    specialist_name: str
-    language: str | None
-    attempts: int
-    kind: str = "reminder"
-
-
-class RecipientBlocked(Exception):
-    """The client blocked the bot or deleted the account: delivering again is pointless."""
-
-
-class RetryLater(Exception):
-    """Telegram asked to wait (flood control): ``seconds`` before trying the same message."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds}s")
-        self.seconds = seconds
-
-
-class TransientError(Exception):
-    """Network trouble or a 5xx: trying again later may work."""
-
-
-Deliver = Callable[[DueReminder], Awaitable[None]]
-ClientUnreachable = Callable[[int], Awaitable[None]]
 
 
 @dataclass
@@ -82,12 +57,23 @@ class DispatchReport:
     postponed: list[int] = field(default_factory=list)
 
 
+def skip_reason(entry: DueEntry, now: datetime) -> str | None:
+    """Why a due row is not worth sending (None: send it)."""
+    wanted = "completed" if entry.kind is ReminderKind.FEEDBACK else "active"
+    if entry.booking_status != wanted:
+        return f"booking {entry.booking_status}"
+    if entry.kind is ReminderKind.REMINDER and entry.start <= now:
+        return "the appointment had already started"
+    if not entry.client_reachable:
+        return "client unreachable (blocked the bot)"
+    return None
+
+
 class ReminderService:
     def __init__(
         self,
         db: Database,
-        deliver: Deliver,
-        on_unreachable: ClientUnreachable,
+        rules: Rules,
         *,
         clock: Clock = system_clock,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -96,19 +82,18 @@ class ReminderService:
         backoff: float = 1.0,
     ) -> None:
         self.db = db
-        self.deliver = deliver
-        self.on_unreachable = on_unreachable
+        self.rules = rules
         self.clock = clock
         self.sleep = sleep
         self.batch = batch
         self.network_retries = network_retries
         self.backoff = backoff
 
-    async def dispatch_due(self) -> DispatchReport:
+    async def dispatch_due(self, channel: ReminderChannel) -> DispatchReport:
         report = DispatchReport()
         claimed = await self.db.write(lambda c: self._claim(c, report), "reminders.claim")
         for reminder in claimed:
-            await self._deliver(reminder, report)
+            await self._deliver(channel, reminder, report)
         if claimed or report.skipped:
             logger.info(
                 "reminders: %d sent, %d skipped, %d failed, %d postponed",
@@ -121,48 +106,44 @@ class ReminderService:
 
     def _claim(self, conn: sqlite3.Connection, report: DispatchReport) -> list[DueReminder]:
         now = self.clock()
-        repo.abandon_stale_sending(conn, now - STALE_SENDING, now)
-        report.skipped.extend(repo.skip_superseded(conn, now))
+        outbox.abandon_stale_sending(conn, now - STALE_SENDING, now)
+        report.skipped.extend(outbox.skip_superseded(conn, now))
         claimed: list[DueReminder] = []
-        rows = repo.due_reminders(conn, now, self.batch)
-        for row in rows:
-            start = from_ts(row["start_at"])
-            status = row["booking_status"]
-            reason = None
-            if row["kind"] == "feedback" and status == "active":
+        for entry in outbox.due(conn, now, self.batch):
+            if entry.kind is ReminderKind.FEEDBACK and entry.booking_status == "active":
                 continue  # not closed yet (complete_past runs first): ask on a later poll
-            elif status != ("completed" if row["kind"] == "feedback" else "active"):
-                reason = f"booking {status}"
-            elif row["kind"] == "reminder" and start <= now:
-                reason = "the appointment had already started"
-            elif not row["client_reachable"]:
-                reason = "client unreachable (blocked the bot)"
+            reason = skip_reason(entry, now)
             if reason is not None:
-                repo.set_reminder_status(conn, row["reminder_id"], "skipped", now, reason=reason)
-                report.skipped.append(row["reminder_id"])
+                outbox.set_status(
+                    conn, entry.reminder_id, ReminderStatus.SKIPPED, now, reason=reason
+                )
+                report.skipped.append(entry.reminder_id)
                 continue
-            repo.set_reminder_status(conn, row["reminder_id"], "sending", now)
+            outbox.set_status(conn, entry.reminder_id, ReminderStatus.SENDING, now)
             claimed.append(
                 DueReminder(
-                    reminder_id=row["reminder_id"],
-                    booking_id=row["booking_id"],
-                    client_id=row["client_id"],
-                    offset_minutes=row["offset_minutes"],
-                    start=start,
-                    service_name=row["service_name"],
-                    specialist_name=row["specialist_name"],
-                    language=row["client_language"],
-                    attempts=row["attempts"] + 1,
-                    kind=row["kind"],
+                    reminder_id=entry.reminder_id,
+                    booking_id=entry.booking_id,
+                    client_id=entry.client_id,
+                    offset_minutes=entry.offset_minutes,
+                    start=entry.start,
+                    service_name=entry.service_name,
+                    specialist_name=entry.specialist_name,
+                    language=entry.client_language,
+                    attempts=entry.attempts + 1,
+                    kind=entry.kind,
+                    changeable=self.rules.offer_change_in_reminder(entry.start, now),
                 )
             )
         return claimed
 
-    async def _deliver(self, reminder: DueReminder, report: DispatchReport) -> None:
+    async def _deliver(
+        self, channel: ReminderChannel, reminder: DueReminder, report: DispatchReport
+    ) -> None:
         network_failures = flood_waits = 0
         while True:
             try:
-                await self.deliver(reminder)
+                await channel.deliver(reminder)
             except RetryLater as exc:
                 flood_waits += 1
                 if exc.seconds > MAX_FLOOD_WAIT or flood_waits > MAX_FLOOD_WAITS:
@@ -181,34 +162,42 @@ class ReminderService:
                 await self._postpone(reminder, str(exc), report)
                 return
             except RecipientBlocked as exc:
-                await self._finish(reminder, "failed", f"recipient blocked the bot: {exc}")
+                await self._finish(
+                    reminder, ReminderStatus.FAILED, f"recipient blocked the bot: {exc}"
+                )
                 report.failed.append(reminder.reminder_id)
-                await self.on_unreachable(reminder.client_id)
+                await channel.unreachable(reminder.client_id)
                 return
             except Exception as exc:  # a bug or a 400: record it, never loop on it
                 logger.exception("reminder %d could not be delivered", reminder.reminder_id)
-                await self._finish(reminder, "failed", f"{type(exc).__name__}: {exc}")
+                await self._finish(reminder, ReminderStatus.FAILED, f"{type(exc).__name__}: {exc}")
                 report.failed.append(reminder.reminder_id)
                 return
-            await self._finish(reminder, "sent", None)
+            await self._finish(reminder, ReminderStatus.SENT, None)
             report.sent.append(reminder.reminder_id)
             return
 
     async def _postpone(self, reminder: DueReminder, reason: str, report: DispatchReport) -> None:
         if reminder.attempts >= MAX_ATTEMPTS:
             await self._finish(
-                reminder, "failed", f"gave up after {reminder.attempts} tries: {reason}"
+                reminder,
+                ReminderStatus.FAILED,
+                f"gave up after {reminder.attempts} tries: {reason}",
             )
             report.failed.append(reminder.reminder_id)
         else:
-            await self._finish(reminder, "pending", f"try {reminder.attempts} failed: {reason}")
+            await self._finish(
+                reminder, ReminderStatus.PENDING, f"try {reminder.attempts} failed: {reason}"
+            )
             report.postponed.append(reminder.reminder_id)
 
-    async def _finish(self, reminder: DueReminder, status: str, reason: str | None) -> None:
+    async def _finish(
+        self, reminder: DueReminder, status: ReminderStatus, reason: str | None
+    ) -> None:
         now = self.clock()
         await self.db.write(
-            lambda c: repo.set_reminder_status(
-                c, reminder.reminder_id, status, now, reason=reason, expect="sending"
+            lambda c: outbox.set_status(
+                c, reminder.reminder_id, status, now, reason=reason, expect=ReminderStatus.SENDING
             ),
             "reminders.finish",
         )

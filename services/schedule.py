@@ -6,9 +6,9 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import date
 
-from database import repository as repo
 from database.connection import Database
-from database.models import SYSTEM, Actor
+from database.repo import audit, catalog, schedule
+from domain.actors import SYSTEM, Actor
 from utils.hours import Interval, WeeklyHours, format_intervals
 from utils.timeutil import Clock, system_clock
 
@@ -30,15 +30,15 @@ class ScheduleService:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> bool:
-            if repo.get_state(conn, SEEDED_KEY) is not None:
+            if audit.get_state(conn, SEEDED_KEY) is not None:
                 return False
-            for specialist in repo.list_specialists(conn, active_only=False):
+            for specialist in catalog.list_specialists(conn, active_only=False):
                 for weekday in range(7):
-                    repo.replace_weekday_hours(
+                    schedule.replace_weekday_hours(
                         conn, specialist.id, weekday, weekly.get(weekday, [])
                     )
-            repo.set_state(conn, SEEDED_KEY, str(now.isoformat()))
-            repo.audit(
+            audit.set_state(conn, SEEDED_KEY, str(now.isoformat()))
+            audit.record(
                 conn,
                 actor=SYSTEM,
                 action="hours.seeded",
@@ -56,30 +56,30 @@ class ScheduleService:
         restart after the digest time can catch up without a second digest the same day."""
 
         def work(conn: sqlite3.Connection) -> bool:
-            if repo.get_state(conn, DIGEST_KEY) == day.isoformat():
+            if audit.get_state(conn, DIGEST_KEY) == day.isoformat():
                 return False
-            repo.set_state(conn, DIGEST_KEY, day.isoformat())
+            audit.set_state(conn, DIGEST_KEY, day.isoformat())
             return True
 
         return await self.db.write(work, "digest.claim")
 
     async def weekly(self, specialist_id: int) -> WeeklyHours:
-        result = await self.db.read(lambda c: repo.weekly_hours(c, [specialist_id]))
+        result = await self.db.read(lambda c: schedule.weekly_hours(c, [specialist_id]))
         return result[specialist_id]
 
     async def weekly_all(self) -> dict[int, WeeklyHours]:
         """Weekly hours of every specialist (active or not), by specialist id."""
 
         def work(conn: sqlite3.Connection) -> dict[int, WeeklyHours]:
-            ids = [s.id for s in repo.list_specialists(conn, active_only=False)]
-            return repo.weekly_hours(conn, ids)
+            ids = [s.id for s in catalog.list_specialists(conn, active_only=False)]
+            return schedule.weekly_hours(conn, ids)
 
         return await self.db.read(work, "hours.all")
 
     async def day_off_reason(self, day: date) -> str | None:
         """The reason the whole business is closed on the date ("" if none given), or None
         when it is not closed (open, or custom hours)."""
-        exceptions = await self.db.read(lambda c: repo.exceptions_between(c, day, day))
+        exceptions = await self.db.read(lambda c: schedule.exceptions_between(c, day, day))
         closed = [e for e in exceptions if e.specialist_id is None and e.hours is None]
         return closed[0].reason if closed else None
 
@@ -91,14 +91,14 @@ class ScheduleService:
 
         def work(conn: sqlite3.Connection) -> bool:
             if specialist_id is None:
-                ids = [s.id for s in repo.list_specialists(conn, active_only=False)]
-            elif repo.get_specialist(conn, specialist_id) is None:
+                ids = [s.id for s in catalog.list_specialists(conn, active_only=False)]
+            elif catalog.get_specialist(conn, specialist_id) is None:
                 return False
             else:
                 ids = [specialist_id]
             for sid in ids:
-                repo.replace_weekday_hours(conn, sid, weekday, intervals)
-                repo.audit(
+                schedule.replace_weekday_hours(conn, sid, weekday, intervals)
+                audit.record(
                     conn,
                     actor=actor,
                     action="hours.set",
@@ -124,9 +124,9 @@ class ScheduleService:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> None:
-            repo.clear_exceptions(conn, day, specialist_id)
+            schedule.clear_exceptions(conn, day, specialist_id)
             for hours in intervals if intervals is not None else [None]:
-                repo.add_exception(
+                schedule.add_exception(
                     conn,
                     day=day,
                     specialist_id=specialist_id,
@@ -135,7 +135,7 @@ class ScheduleService:
                     actor=actor,
                     now=now,
                 )
-            repo.audit(
+            audit.record(
                 conn,
                 actor=actor,
                 action="day.closed" if intervals is None else "day.custom_hours",
@@ -155,8 +155,8 @@ class ScheduleService:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> int:
-            removed = repo.clear_exceptions(conn, day, specialist_id)
-            repo.audit(
+            removed = schedule.clear_exceptions(conn, day, specialist_id)
+            audit.record(
                 conn,
                 actor=actor,
                 action="day.reopened",

@@ -23,23 +23,12 @@ from datetime import date, datetime, time, timedelta
 
 from pytz.tzinfo import BaseTzInfo
 
-from database.models import BusyRow, ScheduleException
+from domain.bookings import BusyInterval
+from domain.catalog import Service
+from domain.rules import Rules
+from domain.schedule import ScheduleException
 from utils.hours import Interval, WeeklyHours
-from utils.timeutil import local_today, localize_boundary, localize_strict, to_ts
-
-
-@dataclass(frozen=True)
-class SlotRules:
-    step_minutes: int = 30
-    min_lead_minutes: int = 60
-    horizon_days: int = 30
-
-    def last_bookable_day(self, tz: BaseTzInfo, now: datetime) -> date:
-        """Clients may book from today up to and including this local date."""
-        return local_today(tz, now) + timedelta(days=self.horizon_days)
-
-    def earliest_start(self, now: datetime) -> datetime:
-        return now + timedelta(minutes=self.min_lead_minutes)
+from utils.timeutil import localize_boundary, localize_strict, to_ts
 
 
 def hours_for_day(
@@ -67,13 +56,6 @@ def hours_for_day(
 
 def _wall(day: date, minute: int) -> datetime:
     return datetime.combine(day, time(0, 0)) + timedelta(minutes=minute)
-
-
-def candidate_starts(
-    day: date, tz: BaseTzInfo, hours: Sequence[Interval], duration_minutes: int, step: int
-) -> tuple[datetime, ...]:
-    """Starts inside working hours that exist on the wall clock, ascending, bookings ignored."""
-    return _candidates(day, tz, tuple(hours), duration_minutes, step)
 
 
 def is_candidate(
@@ -124,12 +106,11 @@ def _candidate_set(
 class BusyIndex:
     """Answers "is [start, end) free?" for one specialist in O(log n)."""
 
-    def __init__(self, intervals: Sequence[BusyRow]) -> None:
-        # Positional access: the rows are BusyInterval tuples or the plain tuples SQLite returns.
-        ordered = sorted(intervals, key=operator.itemgetter(1))
-        self._starts = [b[1] for b in ordered]
+    def __init__(self, intervals: Sequence[BusyInterval]) -> None:
+        ordered = sorted(intervals, key=operator.attrgetter("start"))
+        self._starts = [b.start for b in ordered]
         # Running maximum of the ends: correct even if old data holds overlapping bookings.
-        self._max_until = list(itertools.accumulate((b[2] for b in ordered), max))
+        self._max_until = list(itertools.accumulate((b.until for b in ordered), max))
 
     def is_free(self, start: int, end: int) -> bool:
         before_end = bisect.bisect_left(self._starts, end)
@@ -138,17 +119,24 @@ class BusyIndex:
 
 @dataclass(frozen=True)
 class SlotQuery:
-    """What is being looked for: a service's length, in a time zone, as of now, under rules."""
+    """What is being looked for: a service's length, as of now, under the business's rules."""
 
-    tz: BaseTzInfo
+    rules: Rules
     duration_minutes: int
     buffer_minutes: int
     now: datetime
-    rules: SlotRules
+
+    @classmethod
+    def of(cls, rules: Rules, service: Service, now: datetime) -> SlotQuery:
+        return cls(rules, service.duration_minutes, service.buffer_minutes, now)
+
+    @property
+    def tz(self) -> BaseTzInfo:
+        return self.rules.tz
 
     @functools.cached_property
     def bookable(self) -> tuple[date, date]:
-        return local_today(self.tz, self.now), self.rules.last_bookable_day(self.tz, self.now)
+        return self.rules.bookable_days(self.now)
 
     @functools.cached_property
     def earliest(self) -> datetime:
@@ -232,10 +220,10 @@ def available_days(
 
 
 def busy_by_specialist(
-    intervals: Sequence[BusyRow], specialist_ids: Sequence[int]
+    intervals: Sequence[BusyInterval], specialist_ids: Sequence[int]
 ) -> Mapping[int, BusyIndex]:
-    grouped: dict[int, list[BusyRow]] = {sid: [] for sid in specialist_ids}
+    grouped: dict[int, list[BusyInterval]] = {sid: [] for sid in specialist_ids}
     for interval in intervals:
-        if interval[0] in grouped:
-            grouped[interval[0]].append(interval)
+        if interval.specialist_id in grouped:
+            grouped[interval.specialist_id].append(interval)
     return {sid: BusyIndex(items) for sid, items in grouped.items()}

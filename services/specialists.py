@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 
-from database import repository as repo
 from database.connection import Database
-from database.models import Actor, Specialist
+from database.repo import audit, bookings, catalog
+from domain.actors import Actor
+from domain.catalog import Specialist, SpecialistInfo
+from domain.outcomes import SpecialistChange, SpecialistOutcome
 from utils.timeutil import Clock, system_clock
-
-
-class SpecialistOutcome(StrEnum):
-    DONE = "done"
-    NOT_FOUND = "not_found"
-    UNKNOWN_SERVICE = "unknown_service"
-
-
-@dataclass(frozen=True)
-class SpecialistInfo:
-    specialist: Specialist
-    service_ids: list[int]
-
-
-@dataclass(frozen=True)
-class SpecialistChange:
-    outcome: SpecialistOutcome
-    upcoming: int = 0  # future active bookings of the specialist (they stay when switched off)
-    unknown: tuple[int, ...] = ()
 
 
 class SpecialistService:
@@ -40,8 +21,8 @@ class SpecialistService:
     async def list(self) -> list[SpecialistInfo]:
         def work(conn: sqlite3.Connection) -> list[SpecialistInfo]:
             return [
-                SpecialistInfo(sp, repo.service_ids_of_specialist(conn, sp.id))
-                for sp in repo.list_specialists(conn, active_only=False)
+                SpecialistInfo(sp, catalog.service_ids_of_specialist(conn, sp.id))
+                for sp in catalog.list_specialists(conn, active_only=False)
             ]
 
         return await self.db.read(work, "specialists.list")
@@ -51,8 +32,8 @@ class SpecialistService:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> Specialist:
-            specialist_id = repo.insert_specialist(conn, name, now)
-            repo.audit(
+            specialist_id = catalog.insert_specialist(conn, name, now)
+            audit.record(
                 conn,
                 actor=actor,
                 action="specialist.created",
@@ -61,7 +42,7 @@ class SpecialistService:
                 now=now,
                 name=name,
             )
-            specialist = repo.get_specialist(conn, specialist_id)
+            specialist = catalog.get_specialist(conn, specialist_id)
             assert specialist is not None
             return specialist
 
@@ -75,13 +56,13 @@ class SpecialistService:
         wanted = sorted(set(service_ids))
 
         def work(conn: sqlite3.Connection) -> SpecialistChange:
-            if repo.get_specialist(conn, specialist_id) is None:
+            if catalog.get_specialist(conn, specialist_id) is None:
                 return SpecialistChange(SpecialistOutcome.NOT_FOUND)
-            unknown = tuple(sid for sid in wanted if repo.get_service(conn, sid) is None)
+            unknown = tuple(sid for sid in wanted if catalog.get_service(conn, sid) is None)
             if unknown:
                 return SpecialistChange(SpecialistOutcome.UNKNOWN_SERVICE, unknown=unknown)
-            repo.replace_specialist_services(conn, specialist_id, wanted)
-            repo.audit(
+            catalog.replace_specialist_services(conn, specialist_id, wanted)
+            audit.record(
                 conn,
                 actor=actor,
                 action="specialist.services",
@@ -99,9 +80,9 @@ class SpecialistService:
         now = self.clock()
 
         def work(conn: sqlite3.Connection) -> SpecialistChange:
-            if not repo.set_specialist_active(conn, specialist_id, active):
+            if not catalog.set_specialist_active(conn, specialist_id, active):
                 return SpecialistChange(SpecialistOutcome.NOT_FOUND)
-            repo.audit(
+            audit.record(
                 conn,
                 actor=actor,
                 action="specialist.on" if active else "specialist.off",
@@ -109,7 +90,7 @@ class SpecialistService:
                 entity_id=specialist_id,
                 now=now,
             )
-            upcoming = repo.count_future_active_of_specialist(conn, specialist_id, now)
+            upcoming = bookings.count_future_active_of_specialist(conn, specialist_id, now)
             return SpecialistChange(SpecialistOutcome.DONE, upcoming=upcoming)
 
         return await self.db.write(work, "specialist.active")

@@ -10,10 +10,10 @@ from typing import TypeVar
 import pytz
 from pytz.tzinfo import BaseTzInfo
 
-from database import repository as repo
 from database.connection import Database
-from database.models import BookingDetails, BookingStatus, Role
-from services.booking import RESCHEDULED_REASON
+from database.repo import bookings
+from domain.actors import Role
+from domain.bookings import BookingDetails, BookingStatus
 from utils.timeutil import day_bounds_utc, to_local
 
 TOP = 3
@@ -45,13 +45,8 @@ def busiest(counter: Counter[K]) -> list[tuple[K, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
 
 
-def replaced_by_reschedule(details: BookingDetails) -> bool:
-    b = details.booking
-    return b.status is BookingStatus.CANCELLED and b.cancel_reason == RESCHEDULED_REASON
-
-
 def compute(rows: list[BookingDetails], tz: BaseTzInfo, first: date, last: date) -> Stats:
-    counted = [d for d in rows if not replaced_by_reschedule(d)]
+    counted = [d for d in rows if not d.booking.replaced_by_reschedule]
     status = Counter(d.booking.status for d in counted)
     cancelled_by = Counter(
         d.booking.cancelled_by_role for d in counted if d.booking.status is BookingStatus.CANCELLED
@@ -95,7 +90,7 @@ class StatsService:
         """Every booking starting on the local days first..last inclusive, in time order."""
         start, _ = day_bounds_utc(self.tz, first)
         _, end = day_bounds_utc(self.tz, last)
-        return await self.db.read(lambda c: repo.bookings_between(c, start, end), "stats.rows")
+        return await self.db.read(lambda c: bookings.starting_between(c, start, end), "stats.rows")
 
     async def stats(self, first: date, last: date) -> Stats:
         return compute(await self.bookings(first, last), self.tz, first, last)

@@ -12,13 +12,18 @@ from database.connection import Database
 from database.db_retry import RetryPolicy
 from database.migrate import migrate
 from database.migrations.base import MigrationContext
-from database.models import Actor, Service
-from services.booking import BookingRules, BookingService
+from domain.actors import Actor
+from domain.catalog import Service
+from domain.rules import Rules
+from services.booking import ClientBookingService
 from services.catalog import CatalogService
+from services.jobs import JobsService
 from services.schedule import ScheduleService
-from services.slots import SlotRules
+from services.staff import StaffService
+from services.visits import VisitService
+from tests.support.clock import FakeClock
 from utils.hours import parse_weekly
-from utils.timeutil import FakeClock, get_tz, localize_strict
+from utils.timeutil import get_tz, localize_strict
 
 ADMIN = Actor.admin(1000)
 DEFAULT_HOURS = "mon-fri 10:00-14:00,15:00-19:00; sat 11:00-16:00"
@@ -65,9 +70,12 @@ async def db(db_path: Path, tz: BaseTzInfo, clock: FakeClock) -> AsyncIterator[D
 
 
 @pytest.fixture
-def rules() -> BookingRules:
-    return BookingRules(
-        slots=SlotRules(step_minutes=30, min_lead_minutes=60, horizon_days=30),
+def rules(tz: BaseTzInfo) -> Rules:
+    return Rules(
+        tz=tz,
+        step_minutes=30,
+        min_lead_minutes=60,
+        horizon_days=30,
         max_active_per_client=3,
         cancel_cutoff_minutes=120,
         reminder_offsets=(1440, 120),
@@ -75,8 +83,23 @@ def rules() -> BookingRules:
 
 
 @pytest.fixture
-def booking(db: Database, tz: BaseTzInfo, rules: BookingRules, clock: FakeClock) -> BookingService:
-    return BookingService(db, tz, rules, clock)
+def booking(db: Database, rules: Rules, clock: FakeClock) -> ClientBookingService:
+    return ClientBookingService(db, rules, clock)
+
+
+@pytest.fixture
+def staff(db: Database, rules: Rules, clock: FakeClock) -> StaffService:
+    return StaffService(db, rules, clock)
+
+
+@pytest.fixture
+def visits(db: Database, clock: FakeClock) -> VisitService:
+    return VisitService(db, clock)
+
+
+@pytest.fixture
+def jobs(db: Database, rules: Rules, clock: FakeClock) -> JobsService:
+    return JobsService(db, rules, clock)
 
 
 @pytest.fixture

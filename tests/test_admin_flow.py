@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from database.models import Actor, BookingStatus
-from handlers import admin_views as av
-from handlers.callback_data import AdminBookingCb, DayOffCb
+from domain.actors import Actor
+from domain.bookings import BookingStatus
+from handlers.admin import views as av
+from handlers.admin.router import COMMAND_NAMES
+from handlers.callback_data import AdminAction, AdminBookingCb, DayOffAction, DayOffCb
 from tests.conftest import at
 from tests.support.botapi_emulator import FakeUser
 from tests.test_flow_client import (  # noqa: F401 - fixtures used by name
@@ -128,13 +130,13 @@ async def booked(world: World, user: FakeUser, hhmm: str = "10:00") -> int:
 
 # ------------------------------------------------------------------ who may do what
 
-EVERY_COMMAND = [f"/{c}" for c in av.COMMANDS] + ["/help", "/admin"]
+EVERY_COMMAND = [f"/{c}" for c in COMMAND_NAMES] + ["/help", "/admin"]
 
 
 async def test_help_in_the_admin_chat_lists_every_command_with_an_example(group: Chat) -> None:
     text = await group.say("/help")
     assert text.startswith(plain(T("admin.help.title")))
-    for command in av.COMMANDS:
+    for command in COMMAND_NAMES:
         line = plain(av.usage(T, command))
         assert line in text
         assert line.startswith(f"/{command} ")
@@ -161,7 +163,9 @@ async def test_a_non_admin_in_private_gets_the_unknown_command_answer(
     private = Chat(world, MALLORY, MALLORY.id)
     before = await audit(world)
     if command == "/help":
-        assert await private.say(command) != plain(av.help_text(T))  # the client's help
+        assert await private.say(command) != plain(
+            av.help_text(T, COMMAND_NAMES)
+        )  # the client's help
         return
     assert await private.say(command) == plain(unknown)
     assert await private.say(f"{command} 2026-12-02") == plain(unknown)
@@ -403,10 +407,12 @@ async def test_a_non_admin_pressing_an_admin_button_changes_nothing(
     answer = await mallory.press(agenda, text=T("admin.button.cancel", id=booking))
     assert answer.params["text"] == T("admin.alert.not_admin")
     forged = await mallory.press(
-        agenda, data=AdminBookingCb(action="cancel_yes", booking=booking).pack()
+        agenda, data=AdminBookingCb(action=AdminAction.CANCEL_YES, booking=booking).pack()
     )
     assert forged.params["text"] == T("admin.alert.not_admin")
-    day = await mallory.press(agenda, data=DayOffCb(action="cancel_all", day=20261202).pack())
+    day = await mallory.press(
+        agenda, data=DayOffCb(action=DayOffAction.CANCEL_ALL, day=20261202).pack()
+    )
     assert day.params["text"] == T("admin.alert.not_admin")
     assert (await world.bookings())[0][2] == "active"
     assert len(group.messages) == 1
@@ -416,10 +422,10 @@ async def test_forged_admin_buttons_are_refused(world: World, group: Chat) -> No
     booking = await booked(world, ann("ru"))
     (agenda,) = await group.send("/tomorrow")
     for data in (
-        AdminBookingCb(action="cancel_yes", booking=999).pack(),
-        AdminBookingCb(action="explode", booking=booking).pack(),
+        AdminBookingCb(action=AdminAction.CANCEL_YES, booking=999).pack(),
+        f"ab:explode:{booking}",
         "ab:cancel_yes:notanumber",
-        DayOffCb(action="cancel_all", day=20261332).pack(),
+        DayOffCb(action=DayOffAction.CANCEL_ALL, day=20261332).pack(),
         "garbage",
     ):
         answer = await group.press(agenda, data=data)
@@ -457,9 +463,9 @@ async def test_services_commands(world: World, group: Chat) -> None:
     )
 
     assert await group.say(f"/service_off {new}") == plain(T("admin.service.off", id=new))
-    assert not [s for s in await world.services.catalog.services() if s.id == new]
+    assert not [s for s in await world.services.catalog.list_services() if s.id == new]
     assert await group.say(f"/service_on {new}") == plain(T("admin.service.on", id=new))
-    assert [s for s in await world.services.catalog.services() if s.id == new]
+    assert [s for s in await world.services.catalog.list_services() if s.id == new]
 
     await booked(world, ann("ru"))
     assert await group.say(f"/service_delete {haircut}") == plain(
@@ -616,7 +622,7 @@ async def test_dayoff_without_bookings_and_custom_hours(world: World, group: Cha
 async def test_client_card(world: World, group: Chat) -> None:
     first = await booked(world, ann("ru"), "10:00")
     await book_for(world, ANN_ID, WED, "12:00")
-    await world.services.booking.cancel(first, Actor.admin(ADMIN.id))
+    await world.services.staff.cancel(first, Actor.admin(ADMIN.id))
     for query in ("@ann", "@ANN", str(ANN_ID)):
         text = await group.say(f"/client {query}")
         assert text.startswith("Анна @ann")
@@ -630,7 +636,7 @@ async def test_client_card(world: World, group: Chat) -> None:
 async def test_stats_and_export(world: World, group: Chat) -> None:
     first = await booked(world, ann("ru"), "10:00")
     await booked(world, BOB, "12:00")
-    await world.services.booking.cancel(first, Actor.admin(ADMIN.id))
+    await world.services.staff.cancel(first, Actor.admin(ADMIN.id))
 
     text = await group.say("/stats 2026-12-01 2026-12-31")
     assert "Записей: 2 (предстоит 1, состоялось 0)" in text
@@ -656,9 +662,9 @@ async def test_ratings_appear_in_stats_and_on_the_client_card(world: World, grou
     assert "Оценок пока нет" in await group.say("/stats 2026-12-01 2026-12-31")
     visits = [await booked(world, ann("ru"), hhmm) for hhmm in ("10:00", "12:00")]
     world.clock.set(at(world.tz, WED, "14:00"))
-    await world.services.booking.complete_past()
+    await world.services.jobs.complete_past()
     for visit, stars in zip(visits, (4, 5), strict=True):
-        assert (await world.services.booking.rate(visit, ANN_ID, stars)).ok
+        assert (await world.services.visits.rate(visit, ANN_ID, stars)).ok
     assert "Оценки: 2, средняя 4.5 ★" in await group.say("/stats 2026-12-01 2026-12-31")
     assert "Оценки: 2, средняя 4.5 ★" in await group.say("/client @ann")
 
@@ -731,7 +737,7 @@ async def test_a_client_who_did_not_come_can_be_marked_after_the_visit_closed(
 ) -> None:
     booking_id = await booked(world, ann("ru"), "10:00")
     world.clock.set(at(world.tz, WED, "11:05"))
-    await world.services.booking.complete_past()  # closed automatically at the end
+    await world.services.jobs.complete_past()  # closed automatically at the end
     (card,) = await group.send(f"/booking {booking_id}")
     no_show = T("admin.button.no_show", id=booking_id)
     assert buttons(card) == [no_show]

@@ -10,13 +10,15 @@ from datetime import date
 from pytz.tzinfo import BaseTzInfo
 
 from database.connection import Database
-from database.models import Actor, BookingStatus
-from services.booking import BookingService
+from domain.bookings import BookingStatus
+from domain.outcomes import SpecialistOutcome
+from services.booking import ClientBookingService
 from services.export import ExportService
-from services.specialists import SpecialistOutcome, SpecialistService
+from services.specialists import SpecialistService
+from services.staff import StaffService
 from services.stats import StatsService, client_summary
 from tests.conftest import ADMIN, AddService, at
-from utils.timeutil import FakeClock
+from tests.support.clock import FakeClock
 
 WED, THU = date(2026, 12, 2), date(2026, 12, 3)
 
@@ -31,7 +33,12 @@ async def audit_rows(db: Database) -> list[tuple[int | None, str, str, str]]:
 
 
 async def test_stats_count_what_happened(
-    db: Database, booking: BookingService, add_service: AddService, tz: BaseTzInfo, clock: FakeClock
+    db: Database,
+    booking: ClientBookingService,
+    add_service: AddService,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    staff: StaffService,
 ) -> None:
     cut = await add_service("Стрижка", 60, 1500)
     nails = await add_service("Nails", 30, 800)
@@ -43,12 +50,12 @@ async def test_stats_count_what_happened(
         result = await booking.book(client, service.id, at(tz, day, hhmm))
         assert result.booking is not None
         made.append(result.booking.id)
-    await booking.cancel(made[0], Actor.client(1))
-    await booking.cancel(made[1], ADMIN, "ill")
-    moved = await booking.reschedule(made[3], at(tz, THU, "12:00"), Actor.client(4))
+    await booking.cancel(made[0], 1)
+    await staff.cancel(made[1], ADMIN, "ill")
+    moved = await booking.reschedule(made[3], at(tz, THU, "12:00"), 4)
     assert moved.booking is not None
     clock.set(at(tz, WED, "16:00"))
-    await booking.mark(made[2], BookingStatus.NO_SHOW, ADMIN)
+    await staff.mark(made[2], BookingStatus.NO_SHOW, ADMIN)
 
     stats = await StatsService(db, tz).stats(WED, THU)
 
@@ -61,12 +68,12 @@ async def test_stats_count_what_happened(
     assert stats.hours == [(12, 1), (15, 1)]
     only_wed = await StatsService(db, tz).stats(WED, WED)
     assert only_wed.bookings == 3
-    summary = client_summary(await booking.history(4))
+    summary = client_summary(await staff.history(4))
     assert (summary.bookings, summary.upcoming, summary.cancelled_by_client) == (1, 1, 0)
 
 
 async def test_export_is_utf8_with_bom_and_keeps_cyrillic(
-    db: Database, booking: BookingService, add_service: AddService, tz: BaseTzInfo
+    db: Database, booking: ClientBookingService, add_service: AddService, tz: BaseTzInfo
 ) -> None:
     cut = await add_service("Стрижка «Каре»", 60, 1500)
     await db.write(
@@ -95,7 +102,7 @@ async def test_export_is_utf8_with_bom_and_keeps_cyrillic(
 
 
 async def test_specialists_are_audited_with_the_admin_id(
-    db: Database, booking: BookingService, add_service: AddService, clock: FakeClock
+    db: Database, booking: ClientBookingService, add_service: AddService, clock: FakeClock
 ) -> None:
     cut = await add_service()
     specialists = SpecialistService(db, clock)
@@ -118,7 +125,11 @@ async def test_specialists_are_audited_with_the_admin_id(
 
 
 async def test_cancel_day_cancels_only_that_days_active_bookings_in_one_go(
-    db: Database, booking: BookingService, add_service: AddService, tz: BaseTzInfo
+    db: Database,
+    booking: ClientBookingService,
+    add_service: AddService,
+    tz: BaseTzInfo,
+    staff: StaffService,
 ) -> None:
     cut = await add_service()
     ids = []
@@ -127,11 +138,11 @@ async def test_cancel_day_cancels_only_that_days_active_bookings_in_one_go(
         assert result.booking is not None
         ids.append(result.booking.id)
 
-    cancelled = await booking.cancel_day(WED, ADMIN, "closed")
+    cancelled = await staff.cancel_day(WED, ADMIN, "closed")
 
     assert [d.booking.id for d in cancelled] == ids[:2]
     assert all(d.booking.status is BookingStatus.CANCELLED for d in cancelled)
-    assert [d.booking.id for d in await booking.active_on(THU)] == [ids[2]]
+    assert [d.booking.id for d in await staff.active_on(THU)] == [ids[2]]
     cancels = [a for a in await audit_rows(db) if a[2] == "booking.cancelled"]
     assert [(a[0], json.loads(a[3])["reason"]) for a in cancels] == [(ADMIN.id, "closed")] * 2
-    assert await booking.cancel_day(WED, ADMIN, "closed") == []
+    assert await staff.cancel_day(WED, ADMIN, "closed") == []

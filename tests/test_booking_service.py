@@ -1,21 +1,27 @@
-"""BookingService on a real SQLite file: what a client or the business would notice."""
+"""ClientBookingService on a real SQLite file: what a client or the business would notice."""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pytz.tzinfo import BaseTzInfo
 
 from database.connection import Database
-from database.models import Actor, BookingStatus, Role
-from services.booking import BookingRules, BookingService, Outcome
-from services.catalog import CatalogOutcome, CatalogService
+from domain.actors import Role
+from domain.bookings import BookingStatus
+from domain.outcomes import CatalogOutcome, Outcome
+from domain.rules import Rules
+from services.booking import ClientBookingService
+from services.catalog import CatalogService
 from services.schedule import ScheduleService
+from services.staff import StaffService
 from tests.conftest import ADMIN, AddService, at
+from tests.support.clock import FakeClock
 from utils.hours import parse_weekly
-from utils.timeutil import FakeClock, get_tz
+from utils.timeutil import get_tz
 
 WED = date(2026, 12, 2)
 ALICE, BOB = 111, 222
@@ -44,7 +50,7 @@ async def add_specialist(db: Database, name: str, service_ids: list[int]) -> int
 
 
 async def test_booking_success_stores_booking_reminders_and_audit(
-    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, db: Database, tz: BaseTzInfo
 ) -> None:
     service = await add_service("Haircut", 60, 1500)
     start = at(tz, WED, "10:00")
@@ -75,7 +81,7 @@ async def test_booking_success_stores_booking_reminders_and_audit(
 
 
 async def test_offset_already_passed_at_booking_time_is_skipped(
-    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, db: Database, tz: BaseTzInfo
 ) -> None:
     service = await add_service()
     # Now is Tue 08:00; Tue 15:00 is 7 hours ahead: the 24h reminder can no longer be useful.
@@ -88,7 +94,7 @@ async def test_offset_already_passed_at_booking_time_is_skipped(
 
 
 async def test_overlap_with_different_durations(
-    booking: BookingService, add_service: AddService, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, tz: BaseTzInfo
 ) -> None:
     long = await add_service("Colouring", 60, 3000)
     short = await add_service("Fringe", 30, 500)
@@ -109,7 +115,7 @@ async def test_overlap_with_different_durations(
 
 
 async def test_buffer_after_a_service_blocks_the_next_start(
-    booking: BookingService, add_service: AddService, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, tz: BaseTzInfo
 ) -> None:
     with_buffer = await add_service("Massage", 60, 4000, buffer=30)
     short = await add_service("Consultation", 30, 0)
@@ -123,7 +129,7 @@ async def test_buffer_after_a_service_blocks_the_next_start(
 
 
 async def test_limit_counts_only_future_active_bookings(
-    booking: BookingService, add_service: AddService, tz: BaseTzInfo, clock: FakeClock
+    booking: ClientBookingService, add_service: AddService, tz: BaseTzInfo, clock: FakeClock
 ) -> None:
     service = await add_service()
     first = await booking.book(ALICE, service.id, at(tz, date(2026, 12, 1), "15:00"))
@@ -144,12 +150,12 @@ async def test_limit_counts_only_future_active_bookings(
         Outcome.LIMIT_REACHED
     )
     upcoming = await booking.upcoming(ALICE)
-    assert (await booking.cancel(upcoming[0].booking.id, Actor.client(ALICE))).ok
+    assert (await booking.cancel(upcoming[0].booking.id, ALICE)).ok
     assert (await booking.book(ALICE, service.id, at(tz, WED, "15:00"))).ok
 
 
 async def test_rollback_when_a_step_after_the_insert_fails(
-    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, db: Database, tz: BaseTzInfo
 ) -> None:
     service = await add_service()
     # A real failure inside the transaction, after the booking row went in.
@@ -171,23 +177,25 @@ async def test_rollback_when_a_step_after_the_insert_fails(
 
 
 async def test_service_activation_and_deactivation(
-    booking: BookingService, catalog: CatalogService, add_service: AddService, tz: BaseTzInfo
+    booking: ClientBookingService, catalog: CatalogService, add_service: AddService, tz: BaseTzInfo
 ) -> None:
     service = await add_service()
     assert await catalog.set_active(service.id, False, ADMIN) is CatalogOutcome.DONE
-    assert [s.id for s in await catalog.services()] == []
+    assert [s.id for s in await catalog.list_services()] == []
     assert await booking.free_times(service.id, WED) == {}
     assert await booking.calendar(service.id, 2026, 12) == set()
     result = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
     assert result.outcome is Outcome.SERVICE_INACTIVE
 
     assert await catalog.set_active(service.id, True, ADMIN) is CatalogOutcome.DONE
-    assert [s.id for s in await catalog.services()] == [service.id]
+    assert [s.id for s in await catalog.list_services()] == [service.id]
     assert (await booking.book(ALICE, service.id, at(tz, WED, "10:00"))).ok
     assert await catalog.set_active(999, True, ADMIN) is CatalogOutcome.NOT_FOUND
 
 
-async def test_unknown_service(booking: BookingService, add_service: AddService, tz: BaseTzInfo):
+async def test_unknown_service(
+    booking: ClientBookingService, add_service: AddService, tz: BaseTzInfo
+):
     await add_service()
     result = await booking.book(ALICE, 999, at(tz, WED, "10:00"))
     assert result.outcome is Outcome.UNKNOWN_SERVICE
@@ -195,7 +203,7 @@ async def test_unknown_service(booking: BookingService, add_service: AddService,
 
 
 async def test_deleting_a_referenced_service_is_refused(
-    booking: BookingService,
+    booking: ClientBookingService,
     catalog: CatalogService,
     add_service: AddService,
     db: Database,
@@ -205,7 +213,7 @@ async def test_deleting_a_referenced_service_is_refused(
     unused = await add_service("Unused")
     result = await booking.book(ALICE, used.id, at(tz, WED, "10:00"))
     assert result.booking is not None
-    assert (await booking.cancel(result.booking.id, Actor.client(ALICE))).ok
+    assert (await booking.cancel(result.booking.id, ALICE)).ok
 
     # Even a cancelled booking keeps its service: history must stay readable.
     assert await catalog.delete(used.id, ADMIN) is CatalogOutcome.IN_USE
@@ -220,7 +228,7 @@ async def test_deleting_a_referenced_service_is_refused(
 
 
 async def test_too_soon_too_far_and_outside_hours(
-    booking: BookingService,
+    booking: ClientBookingService,
     add_service: AddService,
     tz: BaseTzInfo,
     clock: FakeClock,
@@ -259,11 +267,12 @@ async def test_too_soon_too_far_and_outside_hours(
 
 
 async def test_cancel_cutoff_for_clients_but_not_admins(
-    booking: BookingService,
+    booking: ClientBookingService,
     add_service: AddService,
     db: Database,
     tz: BaseTzInfo,
     clock: FakeClock,
+    staff: StaffService,
 ) -> None:
     service = await add_service()
     made = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
@@ -271,15 +280,15 @@ async def test_cancel_cutoff_for_clients_but_not_admins(
     booking_id = made.booking.id
 
     # Bob cannot cancel Alice's booking, and cannot tell it exists.
-    assert (await booking.cancel(booking_id, Actor.client(BOB))).outcome is Outcome.NOT_FOUND
-    assert (await booking.cancel(424242, Actor.client(ALICE))).outcome is Outcome.NOT_FOUND
+    assert (await booking.cancel(booking_id, BOB)).outcome is Outcome.NOT_FOUND
+    assert (await booking.cancel(424242, ALICE)).outcome is Outcome.NOT_FOUND
 
     clock.set(at(tz, WED, "08:01"))  # 119 minutes before the start; cutoff is 120
-    late = await booking.cancel(booking_id, Actor.client(ALICE))
+    late = await booking.cancel(booking_id, ALICE)
     assert late.outcome is Outcome.TOO_LATE
     assert (await booking.get(booking_id)).booking.is_active  # type: ignore[union-attr]
 
-    by_admin = await booking.cancel(booking_id, ADMIN, reason="master is ill")
+    by_admin = await staff.cancel(booking_id, ADMIN, reason="master is ill")
     assert by_admin.outcome is Outcome.CANCELLED and by_admin.booking is not None
     cancelled = by_admin.booking
     assert cancelled.status is BookingStatus.CANCELLED
@@ -287,7 +296,7 @@ async def test_cancel_cutoff_for_clients_but_not_admins(
     assert cancelled.cancel_reason == "master is ill"
     reminders = await rows(db, "SELECT status FROM reminders WHERE booking_id = ?", booking_id)
     assert {r["status"] for r in reminders} == {"skipped"}
-    again = await booking.cancel(booking_id, ADMIN)
+    again = await staff.cancel(booking_id, ADMIN)
     assert again.outcome is Outcome.NOT_ACTIVE
     # Nothing is deleted: the cancelled booking is still there, and the slot is free again.
     assert (await booking.get(booking_id)) is not None
@@ -295,17 +304,17 @@ async def test_cancel_cutoff_for_clients_but_not_admins(
 
 
 async def test_client_cancel_just_before_cutoff(
-    booking: BookingService, add_service: AddService, tz: BaseTzInfo, clock: FakeClock
+    booking: ClientBookingService, add_service: AddService, tz: BaseTzInfo, clock: FakeClock
 ) -> None:
     service = await add_service()
     made = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
     assert made.booking is not None
     clock.set(at(tz, WED, "08:00"))  # exactly 120 minutes before
-    assert (await booking.cancel(made.booking.id, Actor.client(ALICE))).ok
+    assert (await booking.cancel(made.booking.id, ALICE)).ok
 
 
 async def test_reschedule_moves_booking_and_reminders_together(
-    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, db: Database, tz: BaseTzInfo
 ) -> None:
     service = await add_service()
     made = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
@@ -313,7 +322,7 @@ async def test_reschedule_moves_booking_and_reminders_together(
     old_id = made.booking.id
 
     # Moving by half an hour overlaps the old booking itself; that must not count as taken.
-    moved = await booking.reschedule(old_id, at(tz, WED, "10:30"), Actor.client(ALICE))
+    moved = await booking.reschedule(old_id, at(tz, WED, "10:30"), ALICE)
     assert moved.outcome is Outcome.RESCHEDULED
     assert moved.booking is not None and moved.previous is not None
     new = moved.booking
@@ -331,16 +340,16 @@ async def test_reschedule_moves_booking_and_reminders_together(
 
 
 async def test_reschedule_to_a_taken_time_changes_nothing(
-    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, db: Database, tz: BaseTzInfo
 ) -> None:
     service = await add_service()
     mine = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
     assert (await booking.book(BOB, service.id, at(tz, WED, "12:00"))).ok
     assert mine.booking is not None
 
-    refused = await booking.reschedule(mine.booking.id, at(tz, WED, "12:00"), Actor.client(ALICE))
+    refused = await booking.reschedule(mine.booking.id, at(tz, WED, "12:00"), ALICE)
     assert refused.outcome is Outcome.SLOT_TAKEN
-    same = await booking.reschedule(mine.booking.id, at(tz, WED, "10:00"), Actor.client(ALICE))
+    same = await booking.reschedule(mine.booking.id, at(tz, WED, "10:00"), ALICE)
     assert same.outcome is Outcome.SAME_TIME
     kept = await booking.get(mine.booking.id)
     assert kept is not None and kept.booking.is_active
@@ -350,7 +359,7 @@ async def test_reschedule_to_a_taken_time_changes_nothing(
 
 
 async def test_reschedule_is_atomic_when_the_insert_fails(
-    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, db: Database, tz: BaseTzInfo
 ) -> None:
     service = await add_service()
     mine = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
@@ -362,7 +371,7 @@ async def test_reschedule_is_atomic_when_the_insert_fails(
         )
     )
     with pytest.raises(sqlite3.IntegrityError):
-        await booking.reschedule(mine.booking.id, at(tz, WED, "15:00"), Actor.client(ALICE))
+        await booking.reschedule(mine.booking.id, at(tz, WED, "15:00"), ALICE)
     kept = await booking.get(mine.booking.id)
     assert kept is not None and kept.booking.is_active  # the cancel of the old one rolled back
     pending = await rows(db, "SELECT count(*) FROM reminders WHERE status = 'pending'")
@@ -370,21 +379,25 @@ async def test_reschedule_is_atomic_when_the_insert_fails(
 
 
 async def test_reschedule_respects_cutoff_and_ownership(
-    booking: BookingService, add_service: AddService, tz: BaseTzInfo, clock: FakeClock
+    booking: ClientBookingService,
+    add_service: AddService,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    staff: StaffService,
 ) -> None:
     service = await add_service()
     mine = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
     assert mine.booking is not None
-    stolen = await booking.reschedule(mine.booking.id, at(tz, WED, "15:00"), Actor.client(BOB))
+    stolen = await booking.reschedule(mine.booking.id, at(tz, WED, "15:00"), BOB)
     assert stolen.outcome is Outcome.NOT_FOUND
     clock.set(at(tz, WED, "09:00"))
-    late = await booking.reschedule(mine.booking.id, at(tz, WED, "15:00"), Actor.client(ALICE))
+    late = await booking.reschedule(mine.booking.id, at(tz, WED, "15:00"), ALICE)
     assert late.outcome is Outcome.TOO_LATE
-    assert (await booking.reschedule(mine.booking.id, at(tz, WED, "15:00"), ADMIN)).ok
+    assert (await staff.reschedule(mine.booking.id, at(tz, WED, "15:00"), ADMIN)).ok
 
 
 async def test_any_specialist_picks_a_free_one(
-    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, db: Database, tz: BaseTzInfo
 ) -> None:
     service = await add_service()
     second = await add_specialist(db, "Olga", [service.id])
@@ -412,44 +425,48 @@ async def test_any_specialist_picks_a_free_one(
 
 
 async def test_mark_completed_and_no_show(
-    booking: BookingService, add_service: AddService, tz: BaseTzInfo, clock: FakeClock
+    booking: ClientBookingService,
+    add_service: AddService,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    staff: StaffService,
 ) -> None:
     service = await add_service()
     made = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
     assert made.booking is not None
-    early = await booking.mark(made.booking.id, BookingStatus.NO_SHOW, ADMIN)
+    early = await staff.mark(made.booking.id, BookingStatus.NO_SHOW, ADMIN)
     assert early.outcome is Outcome.NOT_STARTED
     clock.set(at(tz, WED, "11:05"))
-    done = await booking.mark(made.booking.id, BookingStatus.COMPLETED, ADMIN)
+    done = await staff.mark(made.booking.id, BookingStatus.COMPLETED, ADMIN)
     assert done.booking is not None and done.booking.status is BookingStatus.COMPLETED
     # Completed automatically or by mistake: an admin can still record a no-show.
-    no_show = await booking.mark(made.booking.id, BookingStatus.NO_SHOW, ADMIN)
+    no_show = await staff.mark(made.booking.id, BookingStatus.NO_SHOW, ADMIN)
     assert no_show.booking is not None and no_show.booking.status is BookingStatus.NO_SHOW
-    again = await booking.mark(made.booking.id, BookingStatus.COMPLETED, ADMIN)
+    again = await staff.mark(made.booking.id, BookingStatus.COMPLETED, ADMIN)
     assert again.outcome is Outcome.NOT_ACTIVE
 
 
 async def test_agenda_lists_the_local_day_in_order(
-    booking: BookingService, add_service: AddService, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, tz: BaseTzInfo, staff: StaffService
 ) -> None:
     service = await add_service()
     for client, hhmm in ((BOB, "15:00"), (ALICE, "10:00")):
         assert (await booking.book(client, service.id, at(tz, WED, hhmm))).ok
     assert (await booking.book(333, service.id, at(tz, date(2026, 12, 3), "10:00"))).ok
-    agenda = await booking.agenda(WED)
+    agenda = await staff.agenda(WED)
     assert [(d.booking.client_id, d.service_name) for d in agenda] == [
         (ALICE, "Haircut"),
         (BOB, "Haircut"),
     ]
 
 
-async def test_booking_across_the_dst_change_in_berlin(db: Database, rules: BookingRules) -> None:
+async def test_booking_across_the_dst_change_in_berlin(db: Database, rules: Rules) -> None:
     """Booked on Friday in winter time for Monday in summer time: right instants everywhere."""
     berlin = get_tz("Europe/Berlin")
     clock = FakeClock(datetime(2026, 3, 27, 11, 0, tzinfo=UTC))  # Fri 12:00 CET
     await ScheduleService(db, clock).seed_weekly_hours(parse_weekly("mon-sun 10:00-18:00"))
     service = await CatalogService(db, clock).add(ADMIN, name="Cut", duration_minutes=60, price=10)
-    booking = BookingService(db, berlin, rules, clock)
+    booking = ClientBookingService(db, replace(rules, tz=berlin), clock)
 
     sunday = await booking.free_times(service.id, date(2026, 3, 29))
     assert next(iter(sunday)) == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)  # 10:00 CEST
@@ -472,7 +489,7 @@ async def test_booking_across_the_dst_change_in_berlin(db: Database, rules: Book
 
 
 async def test_a_repeated_confirm_is_already_booked_not_taken(
-    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, db: Database, tz: BaseTzInfo
 ) -> None:
     service = await add_service()
     start = at(tz, WED, "10:00")
@@ -488,13 +505,13 @@ async def test_a_repeated_confirm_is_already_booked_not_taken(
 
 
 async def test_a_late_start_cannot_run_into_the_next_days_first_booking(
-    db: Database, tz: BaseTzInfo, rules: BookingRules, clock: FakeClock
+    db: Database, tz: BaseTzInfo, rules: Rules, clock: FakeClock
 ) -> None:
     await ScheduleService(db, clock).seed_weekly_hours(parse_weekly("mon-sun 00:00-24:00"))
     service = await CatalogService(db, clock).add(
         ADMIN, name="Night", duration_minutes=30, price=0, buffer_minutes=15
     )
-    booking = BookingService(db, tz, rules, clock)
+    booking = ClientBookingService(db, rules, clock)
     assert (await booking.book(ALICE, service.id, at(tz, date(2026, 12, 3), "00:00"))).ok
     # 23:30 + 30 minutes + a 15-minute buffer reaches 00:15 on Thursday.
     late = await booking.book(BOB, service.id, at(tz, WED, "23:30"))

@@ -17,9 +17,11 @@ from pytz.tzinfo import BaseTzInfo
 
 from database.connection import Database
 from database.db_retry import DatabaseBusyError, RetryPolicy
-from services.booking import BookingRules, BookingService, Outcome
+from domain.outcomes import Outcome
+from domain.rules import Rules
+from services.booking import ClientBookingService
 from tests.conftest import AddService, at
-from utils.timeutil import FakeClock
+from tests.support.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 WED = date(2026, 12, 2)
@@ -47,7 +49,7 @@ async def overlapping_pairs(db: Database) -> int:
 
 
 async def test_fifty_coroutines_one_slot_one_winner(
-    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, db: Database, tz: BaseTzInfo
 ) -> None:
     service = await add_service()
     start = at(tz, WED, "10:00")
@@ -70,7 +72,7 @@ async def test_fifty_connections_in_one_process_one_winner(
     ]
     await asyncio.gather(*(d.open() for d in databases))
     try:
-        services = [BookingService(d, tz, BookingRules(), clock) for d in databases]
+        services = [ClientBookingService(d, Rules(tz), clock) for d in databases]
         results = await asyncio.gather(
             *(s.book(2000 + i, service.id, start) for i, s in enumerate(services))
         )
@@ -157,7 +159,7 @@ async def test_a_locked_file_is_retried_with_backoff_and_logged(
     blocker = sqlite3.connect(db_path, isolation_level=None)
     try:
         blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-        booking = BookingService(impatient, tz, clock=clock)
+        booking = ClientBookingService(impatient, Rules(tz), clock=clock)
         caplog.set_level(logging.WARNING, logger="database.db_retry")
         second_retry = _Signal("retry 2/5")
         logging.getLogger("database.db_retry").addHandler(second_retry)

@@ -144,4 +144,3 @@ def test_bot_with_a_bad_setting_names_it(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert "MIN_LEAD_MINUTES" in lines[0]
     assert TOKEN not in result.stderr
-

@@ -40,6 +40,7 @@ async def test_units_of_work_queued_together_are_still_separate_transactions(
 
 async def test_many_writes_in_flight_all_complete_in_order(db: Database) -> None:
     await db.write(lambda c: c.execute("CREATE TABLE log (n INTEGER)"))
+
     def insert(n: int) -> Callable[[sqlite3.Connection], object]:
         return lambda c: c.execute("INSERT INTO log VALUES (?)", (n,))
 

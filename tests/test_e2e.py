@@ -27,7 +27,7 @@ from aiogram.filters.callback_data import CallbackData
 from database.connection import Database
 from database.migrate import migrate
 from database.migrations.base import MigrationContext
-from database.models import Actor
+from domain.actors import Actor
 from handlers import COMMANDS
 from handlers.callback_data import CalendarCb, ConfirmCb, DayCb, ServiceCb, TimeCb
 from services.catalog import CatalogService

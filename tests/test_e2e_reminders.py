@@ -1,20 +1,22 @@
 """End to end: `python bot.py` sends a due reminder over HTTP exactly once, and the client's
 "I'll come" is recorded. The reminder is made due within a minute of start-up by booking
-directly through BookingService with a matching offset; the bot polls reminders every second."""
+directly through ClientBookingService with a matching offset; the bot polls reminders every
+second."""
 
 from __future__ import annotations
 
 import math
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from database.connection import Database
-from services.booking import BookingRules, BookingService
+from domain.rules import Rules
+from services.booking import ClientBookingService
 from services.schedule import ScheduleService
-from services.slots import SlotRules
 from tests.support.botapi_emulator import BotAPIEmulator, FakeUser
 from tests.test_e2e import (
     TZ_NAME,
@@ -42,10 +44,10 @@ async def book_soon(db_path: Path, service_id: int, client: FakeUser) -> tuple[i
     """Book the first start at least 3 minutes ahead; returns (booking id, offset minutes) with
     the offset chosen so that the reminder falls due within a minute (5 to 65 s) from now."""
     tz = get_tz(TZ_NAME)
-    rules = BookingRules(slots=SlotRules(step_minutes=5, min_lead_minutes=0, horizon_days=2))
+    rules = Rules(tz, step_minutes=5, min_lead_minutes=0, horizon_days=2)
     async with Database(db_path) as db:
         await ScheduleService(db).seed_weekly_hours(parse_weekly("mon-sun 00:00-24:00"))
-        probe = BookingService(db, tz, rules)
+        probe = ClientBookingService(db, rules)
         now = system_clock()
         starts = [
             s
@@ -55,9 +57,7 @@ async def book_soon(db_path: Path, service_id: int, client: FakeUser) -> tuple[i
         ]
         start = starts[0]
         offset = math.floor((start - now - timedelta(seconds=5)).total_seconds() / 60)
-        booking = BookingService(
-            db, tz, BookingRules(slots=rules.slots, reminder_offsets=(offset,))
-        )
+        booking = ClientBookingService(db, replace(rules, reminder_offsets=(offset,)))
         result = await booking.book(client.id, service_id, start)
         assert result.booking is not None, result
         return result.booking.id, offset, start

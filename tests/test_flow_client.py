@@ -24,14 +24,14 @@ from pytz.tzinfo import BaseTzInfo
 
 from config import Settings, load_settings
 from database.connection import Database
-from database.models import Service
+from domain.catalog import Service
 from handlers import build_dispatcher
-from services.container import Services, build_services
+from services.container import Container, build_services
 from tests.conftest import ADMIN, AddService, at
 from tests.support.botapi_emulator import FakeUser
+from tests.support.clock import FakeClock
 from tests.support.flow import Answer, FlowClient, FlowHarness
 from utils.i18n import Translations, Translator
-from utils.timeutil import FakeClock
 
 JSON = dict[str, Any]
 LANGS = ("ru", "en")
@@ -95,7 +95,7 @@ def service_label(t: Translator, service: Service) -> str:
 @dataclass
 class World:
     flow: FlowHarness
-    services: Services
+    services: Container
     settings: Settings
     db: Database
     clock: FakeClock
@@ -755,7 +755,7 @@ async def test_my_bookings_lists_upcoming_and_cancels_after_asking(
     first = await book_for(world, ANN_ID, WED, "10:00")
     second = await book_for(world, ANN_ID, THU, "15:00")
     gone = await book_for(world, ANN_ID, THU, "11:00")
-    await world.services.booking.cancel(gone, ADMIN)
+    await world.services.staff.cancel(gone, ADMIN)
     await book_for(world, BOB_ID, WED, "12:00")
     client = world.client(ann(language))
 

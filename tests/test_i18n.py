@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from domain.outcomes import SUCCESS, Outcome
 from handlers import COMMANDS
-from services.booking import SUCCESS, Outcome
+from handlers.admin.router import COMMAND_NAMES
 from utils.formatting import day_long, month_title, weekday_names
 from utils.i18n import LANGUAGES, Translations, load_catalog, pick_language
 
@@ -35,6 +36,7 @@ def keys_in_code() -> set[str]:
     # Keys built at run time.
     found |= {f"command.{c}" for c in COMMANDS}
     found |= {f"outcome.{o.value}" for o in Outcome if o not in SUCCESS}
+    found |= {f"admin.usage.{c}" for c in COMMAND_NAMES}
     return found
 
 

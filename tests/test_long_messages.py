@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.common import MESSAGE_LIMIT, split_screen
-from handlers.views import Screen
+from handlers.views.base import Screen
 
 KEYBOARD = InlineKeyboardMarkup(
     inline_keyboard=[[InlineKeyboardButton(text="OK", callback_data="x")]]

@@ -15,9 +15,13 @@ from pytz.tzinfo import BaseTzInfo
 from database.connection import Database
 from database.migrate import discover, migrate
 from database.migrations.base import MigrationContext, MigrationError
-from services.booking import BookingService, Outcome
+from domain.outcomes import Outcome
+from domain.rules import Rules
+from services.booking import ClientBookingService
+from services.jobs import JobsService
 from tests.conftest import at
-from utils.timeutil import FakeClock, from_ts, get_tz, to_local
+from tests.support.clock import FakeClock
+from utils.timeutil import from_ts, get_tz, to_local
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -164,7 +168,7 @@ async def test_older_layout_upgrades_without_losing_a_row(
                 " VALUES (1, 2, 600, 1080)"
             )
         )
-        service = BookingService(database, tz, clock=clock)
+        service = ClientBookingService(database, Rules(tz), clock=clock)
         result = await service.book(777, 1, at(tz, date(2026, 12, 2), "10:00"))
         assert result.outcome is Outcome.BOOKED
         assert result.booking is not None and result.booking.id == 13
@@ -179,9 +183,9 @@ async def test_imported_future_bookings_get_their_reminders_at_start(tmp_path: P
     migrate(path, ctx(tz))
     clock = FakeClock(at(tz, date(2026, 12, 1), "08:00"))
     async with Database(path) as database:
-        service = BookingService(database, tz, clock=clock)
-        assert await service.backfill_outbox() == 2  # #5 and #9 are ahead; the rest are past
-        assert await service.backfill_outbox() == 0
+        jobs = JobsService(database, Rules(tz), clock=clock)
+        assert await jobs.backfill_outbox() == 2  # #5 and #9 are ahead; the rest are past
+        assert await jobs.backfill_outbox() == 0
         rows = await database.read(
             lambda c: sorted(
                 tuple(r) for r in c.execute("SELECT booking_id, offset_minutes FROM reminders")

@@ -8,13 +8,13 @@ import pytest
 
 from bot import digest_missed, digest_trigger
 from config import load_settings
-from handlers import shop_from
 from handlers.digest import make_digest
-from handlers.reminders import make_delivery, make_unreachable_alert
+from handlers.reminders import TelegramReminders
 from services.reminders import ReminderService
 from tests import test_flow_client as flow_tests
 from tests.conftest import ADMIN, at
 from tests.support.botapi_emulator import FakeUser
+from tests.support.outbox import BoundReminders
 from tests.test_flow_client import (
     ANN_ID,
     BUSINESS,
@@ -46,15 +46,11 @@ class Waits:
         self.seconds.append(seconds)
 
 
-def reminders_for(world: World, waits: Waits | None = None) -> ReminderService:
-    settings, bot = world.settings, world.flow.bot
-    return ReminderService(
-        world.db,
-        make_delivery(bot, TR, shop_from(settings), settings, world.clock),
-        make_unreachable_alert(bot, world.services.clients, TR, settings),
-        clock=world.clock,
-        sleep=waits or Waits(),
-    )
+def reminders_for(world: World, waits: Waits | None = None) -> BoundReminders:
+    settings, bot, services = world.settings, world.flow.bot, world.services
+    channel = TelegramReminders(bot, TR, services.business, services.clients, settings)
+    service = ReminderService(world.db, services.rules, clock=world.clock, sleep=waits or Waits())
+    return BoundReminders(service, channel)
 
 
 async def booked(world: World, language: str, hhmm: str = "10:00") -> int:
@@ -144,7 +140,7 @@ async def test_a_stale_or_forged_i_will_come_changes_nothing(make_world: MakeWor
     assert intruder.last_answer is not None
     assert intruder.last_answer.text == t("outcome.not_found")
 
-    assert (await world.services.booking.cancel(booking_id, ADMIN)).ok
+    assert (await world.services.staff.cancel(booking_id, ADMIN)).ok
     await client.click(t("reminder.come"), message=reminder)
     assert client.last_answer is not None
     assert client.last_answer.text == t("outcome.not_active")
@@ -193,7 +189,7 @@ async def test_the_client_rates_a_visit_from_the_request(make_world: MakeWorld) 
     booking_id = await booked(world, "ru")
     t = TR("ru")
     world.clock.set(at(world.tz, WED, "12:00"))  # the visit ended at 11:00
-    await world.services.booking.complete_past()
+    await world.services.jobs.complete_past()
     await reminders_for(world).dispatch_due()
     client = world.client(ann("ru"))
     assert text_of(client.last_message).startswith(
@@ -221,8 +217,7 @@ async def test_the_admin_chat_gets_the_morning_digest(make_world: MakeWorld) -> 
     world = await make_world(admin_chat_id=ADMIN_CHAT, default_language="en")
     await booked(world, "en", "10:00")
     world.clock.set(at(world.tz, WED, "09:00"))
-    shop = shop_from(world.settings)
-    await make_digest(world.flow.bot, world.services, TR, shop, world.settings)()
+    await make_digest(world.flow.bot, world.services, TR, world.settings)()
     (digest,) = world.flow.emulator.sent_to(ADMIN_CHAT)
     assert WED_LONG["en"] in str(digest.get("text"))
     assert "Haircut" in str(digest.get("text"))
@@ -232,9 +227,7 @@ async def test_the_admin_chat_gets_the_morning_digest(make_world: MakeWorld) -> 
 async def test_no_digest_without_an_admin_chat(make_world: MakeWorld) -> None:
     world = await make_world()
     await booked(world, "en", "10:00")
-    await make_digest(
-        world.flow.bot, world.services, TR, shop_from(world.settings), world.settings
-    )()
+    await make_digest(world.flow.bot, world.services, TR, world.settings)()
     assert world.flow.emulator.calls_of("sendMessage") == []
 
 
@@ -253,9 +246,7 @@ async def test_the_digest_goes_once_a_day_even_with_a_catch_up_after_a_restart(
     world = await make_world(admin_chat_id=ADMIN_CHAT, default_language="en")
     await booked(world, "en", "10:00")
     world.clock.set(at(world.tz, WED, "09:00"))
-    send = make_digest(
-        world.flow.bot, world.services, TR, shop_from(world.settings), world.settings
-    )
+    send = make_digest(world.flow.bot, world.services, TR, world.settings)
     await send()
     await send()  # the catch-up of a restarted process, the same morning
     assert len(world.flow.emulator.sent_to(ADMIN_CHAT)) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -10,23 +11,26 @@ import pytest
 from pytz.tzinfo import BaseTzInfo
 
 from database.connection import Database
-from database.models import Actor, BookingStatus
-from services.booking import BookingRules, BookingService, Outcome
+from domain.bookings import BookingStatus
+from domain.outcomes import Outcome
+from domain.reminders import DueReminder, RecipientBlocked, RetryLater, TransientError
+from domain.rules import Rules
+from services.booking import ClientBookingService
 from services.catalog import CatalogService
 from services.clients import ClientService
-from services.reminders import (
-    DueReminder,
-    RecipientBlocked,
-    ReminderService,
-    RetryLater,
-    TransientError,
-)
+from services.jobs import JobsService
+from services.reminders import ReminderService
 from services.schedule import ScheduleService
+from services.staff import StaffService
+from services.visits import VisitService
 from tests.conftest import ADMIN, AddService, at
+from tests.support.clock import FakeClock
+from tests.support.outbox import BoundReminders
 from utils.hours import parse_weekly
-from utils.timeutil import FakeClock, get_tz, to_ts
+from utils.timeutil import get_tz, to_ts
 
 WED = date(2026, 12, 2)
+RULES = Rules(get_tz("Europe/Moscow"))  # the reminders' offer of Cancel/Reschedule: 120 min
 ALICE, BOB = 111, 222
 
 
@@ -36,7 +40,7 @@ class Outbox:
     def __init__(self) -> None:
         self.delivered: list[DueReminder] = []
         self.failures: list[Exception] = []
-        self.unreachable: list[int] = []
+        self.unreachable_ids: list[int] = []
         self.waits: list[float] = []
 
     async def deliver(self, reminder: DueReminder) -> None:
@@ -44,16 +48,17 @@ class Outbox:
             raise self.failures.pop(0)
         self.delivered.append(reminder)
 
-    async def on_unreachable(self, client_id: int) -> None:
-        self.unreachable.append(client_id)
+    async def unreachable(self, client_id: int) -> None:
+        self.unreachable_ids.append(client_id)
 
     async def sleep(self, seconds: float) -> None:
         self.waits.append(seconds)
 
-    def service(self, db: Database, clock: FakeClock) -> ReminderService:
-        return ReminderService(
-            db, self.deliver, self.on_unreachable, clock=clock, sleep=self.sleep, backoff=1.0
+    def service(self, db: Database, clock: FakeClock, batch: int = 50) -> BoundReminders:
+        service = ReminderService(
+            db, RULES, clock=clock, sleep=self.sleep, backoff=1.0, batch=batch
         )
+        return BoundReminders(service, self)
 
 
 async def statuses(db: Database, booking_id: int) -> dict[int, tuple[str, str | None]]:
@@ -74,7 +79,7 @@ def outbox() -> Outbox:
 
 
 async def book(
-    booking: BookingService,
+    booking: ClientBookingService,
     add_service: AddService,
     tz: BaseTzInfo,
     client: int = ALICE,
@@ -87,7 +92,7 @@ async def book(
 
 
 async def test_each_reminder_goes_once_at_its_time(
-    booking: BookingService,
+    booking: ClientBookingService,
     add_service: AddService,
     db: Database,
     tz: BaseTzInfo,
@@ -112,7 +117,7 @@ async def test_each_reminder_goes_once_at_its_time(
 
 
 async def test_cancelled_or_rescheduled_bookings_get_none_and_the_new_one_gets_its_own(
-    booking: BookingService,
+    booking: ClientBookingService,
     add_service: AddService,
     db: Database,
     tz: BaseTzInfo,
@@ -121,8 +126,8 @@ async def test_cancelled_or_rescheduled_bookings_get_none_and_the_new_one_gets_i
 ) -> None:
     cancelled = await book(booking, add_service, tz, ALICE, "10:00")
     moved = await book(booking, add_service, tz, BOB, "12:00")
-    assert (await booking.cancel(cancelled, Actor.client(ALICE))).ok
-    result = await booking.reschedule(moved, at(tz, WED, "15:00"), Actor.client(BOB))
+    assert (await booking.cancel(cancelled, ALICE)).ok
+    result = await booking.reschedule(moved, at(tz, WED, "15:00"), BOB)
     assert result.booking is not None
     reminders = outbox.service(db, clock)
 
@@ -140,7 +145,7 @@ async def test_cancelled_or_rescheduled_bookings_get_none_and_the_new_one_gets_i
 
 
 async def test_after_downtime_the_latest_due_reminder_goes_if_still_useful(
-    booking: BookingService,
+    booking: ClientBookingService,
     add_service: AddService,
     db: Database,
     tz: BaseTzInfo,
@@ -161,7 +166,7 @@ async def test_after_downtime_the_latest_due_reminder_goes_if_still_useful(
 
 
 async def test_a_fresh_process_sends_what_is_pending_once_and_never_resends_an_interrupted_one(
-    booking: BookingService,
+    booking: ClientBookingService,
     add_service: AddService,
     db: Database,
     db_path: Path,
@@ -198,7 +203,7 @@ async def test_two_dispatchers_on_one_file_send_no_duplicate(
     db_path: Path,
     tz: BaseTzInfo,
     clock: FakeClock,
-    booking: BookingService,
+    booking: ClientBookingService,
 ) -> None:
     service = await add_service()
     ids = []
@@ -234,7 +239,7 @@ async def test_two_dispatchers_on_one_file_send_no_duplicate(
 
 
 async def test_blocked_client_is_marked_unreachable_and_the_staff_told_once(
-    booking: BookingService,
+    booking: ClientBookingService,
     add_service: AddService,
     db: Database,
     tz: BaseTzInfo,
@@ -248,12 +253,14 @@ async def test_blocked_client_is_marked_unreachable_and_the_staff_told_once(
     clients = ClientService(db, "en", clock)
     told: list[int] = []
 
-    async def unreachable(client_id: int) -> None:
-        if await clients.mark_unreachable(client_id):
-            told.append(client_id)
+    class Channel(Outbox):
+        async def unreachable(self, client_id: int) -> None:
+            if await clients.mark_unreachable(client_id):
+                told.append(client_id)
 
-    outbox.failures = [RecipientBlocked("Forbidden: bot was blocked by the user")]
-    reminders = ReminderService(db, outbox.deliver, unreachable, clock=clock, sleep=outbox.sleep)
+    channel = Channel()
+    channel.failures = [RecipientBlocked("Forbidden: bot was blocked by the user")]
+    reminders = channel.service(db, clock)
     clock.set(at(tz, date(2026, 12, 1), "10:00"))
     report = await reminders.dispatch_due()
     assert len(report.failed) == 1
@@ -271,7 +278,7 @@ async def test_blocked_client_is_marked_unreachable_and_the_staff_told_once(
 
 
 async def test_flood_control_is_waited_out(
-    booking: BookingService,
+    booking: ClientBookingService,
     add_service: AddService,
     db: Database,
     tz: BaseTzInfo,
@@ -288,7 +295,7 @@ async def test_flood_control_is_waited_out(
 
 
 async def test_network_errors_retry_with_backoff_then_later_then_give_up(
-    booking: BookingService,
+    booking: ClientBookingService,
     add_service: AddService,
     db: Database,
     tz: BaseTzInfo,
@@ -317,13 +324,13 @@ async def test_network_errors_retry_with_backoff_then_later_then_give_up(
 
 
 async def test_reminders_of_a_booking_across_the_berlin_dst_change(
-    db: Database, rules: BookingRules, outbox: Outbox
+    db: Database, rules: Rules, outbox: Outbox
 ) -> None:
     berlin = get_tz("Europe/Berlin")
     clock = FakeClock(datetime(2026, 3, 27, 11, 0, tzinfo=UTC))  # Fri 12:00 CET
     await ScheduleService(db, clock).seed_weekly_hours(parse_weekly("mon-sun 10:00-18:00"))
     service = await CatalogService(db, clock).add(ADMIN, name="Cut", duration_minutes=60, price=10)
-    booking = BookingService(db, berlin, rules, clock)
+    booking = ClientBookingService(db, replace(rules, tz=berlin), clock)
     made = await booking.book(ALICE, service.id, at(berlin, date(2026, 3, 30), "10:00"))
     assert made.booking is not None
     reminders = outbox.service(db, clock)
@@ -339,40 +346,47 @@ async def test_reminders_of_a_booking_across_the_berlin_dst_change(
 
 
 async def test_rating_request_after_the_visit_and_never_for_a_no_show_or_a_cancel(
-    db: Database, tz: BaseTzInfo, clock: FakeClock, add_service: AddService, outbox: Outbox
+    db: Database,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    add_service: AddService,
+    outbox: Outbox,
+    jobs: JobsService,
+    staff: StaffService,
+    visits: VisitService,
 ) -> None:
-    rules = BookingRules(reminder_offsets=(), feedback_delay_minutes=120)
-    booking = BookingService(db, tz, rules, clock)
+    rules = Rules(tz, reminder_offsets=(), feedback_delay_minutes=120)
+    booking = ClientBookingService(db, rules, clock)
     service = await add_service()
-    visits = {}
+    made_for = {}
     for client, hhmm in ((ALICE, "10:00"), (BOB, "12:00"), (333, "15:00")):
         made = await booking.book(client, service.id, at(tz, WED, hhmm))
         assert made.booking is not None
-        visits[client] = made.booking.id
-    assert (await booking.cancel(visits[333], ADMIN)).ok
+        made_for[client] = made.booking.id
+    assert (await staff.cancel(made_for[333], ADMIN)).ok
     reminders = outbox.service(db, clock)
 
     clock.set(at(tz, WED, "12:59"))  # Alice's visit ended at 11:00: not yet
-    await booking.complete_past()
+    await jobs.complete_past()
     assert (await reminders.dispatch_due()).sent == []
     clock.set(at(tz, WED, "13:00"))
-    await booking.complete_past()
-    assert (await booking.mark(visits[BOB], BookingStatus.NO_SHOW, ADMIN)).ok
+    await jobs.complete_past()
+    assert (await staff.mark(made_for[BOB], BookingStatus.NO_SHOW, ADMIN)).ok
     await reminders.dispatch_due()
     clock.set(at(tz, WED, "19:00"))
-    await booking.complete_past()
+    await jobs.complete_past()
     await reminders.dispatch_due()
 
-    assert [(r.booking_id, r.kind) for r in outbox.delivered] == [(visits[ALICE], "feedback")]
-    assert (await booking.rate(visits[ALICE], ALICE, 4)).outcome is Outcome.RATED
-    assert (await booking.rate(visits[ALICE], BOB, 5)).outcome is Outcome.NOT_FOUND
-    assert (await booking.rate(visits[BOB], BOB, 5)).outcome is Outcome.NOT_ACTIVE
-    rated = await booking.get(visits[ALICE])
+    assert [(r.booking_id, r.kind) for r in outbox.delivered] == [(made_for[ALICE], "feedback")]
+    assert (await visits.rate(made_for[ALICE], ALICE, 4)).outcome is Outcome.RATED
+    assert (await visits.rate(made_for[ALICE], BOB, 5)).outcome is Outcome.NOT_FOUND
+    assert (await visits.rate(made_for[BOB], BOB, 5)).outcome is Outcome.NOT_ACTIVE
+    rated = await booking.get(made_for[ALICE])
     assert rated is not None and rated.booking.rating == 4
 
 
 async def test_no_rating_request_when_switched_off(
-    booking: BookingService, add_service: AddService, db: Database, tz: BaseTzInfo
+    booking: ClientBookingService, add_service: AddService, db: Database, tz: BaseTzInfo
 ) -> None:
     booking_id = await book(booking, add_service, tz)
     kinds = await db.read(
@@ -385,7 +399,7 @@ async def test_no_rating_request_when_switched_off(
 
 
 async def test_after_downtime_a_small_batch_never_sends_two_reminders_of_one_booking(
-    booking: BookingService,
+    booking: ClientBookingService,
     add_service: AddService,
     db: Database,
     tz: BaseTzInfo,
@@ -395,9 +409,7 @@ async def test_after_downtime_a_small_batch_never_sends_two_reminders_of_one_boo
     first = await book(booking, add_service, tz, ALICE, "15:00")
     second = await book(booking, add_service, tz, BOB, "16:00")
     clock.set(at(tz, WED, "14:00"))  # both reminders of both bookings are due
-    reminders = ReminderService(
-        db, outbox.deliver, outbox.on_unreachable, clock=clock, sleep=outbox.sleep, batch=1
-    )
+    reminders = outbox.service(db, clock, batch=1)
     for _ in range(4):
         await reminders.dispatch_due()
     sent = sorted((r.booking_id, r.offset_minutes) for r in outbox.delivered)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import pytz
 
-from database.models import BusyInterval, ScheduleException
+from domain.bookings import BusyInterval
+from domain.rules import Rules
+from domain.schedule import ScheduleException
 from services.slots import (
     BusyIndex,
     SlotQuery,
-    SlotRules,
     SpecialistSchedule,
     available_days,
     free_starts,
@@ -19,7 +22,7 @@ from services.slots import (
 from utils.hours import WeeklyHours, parse_weekly
 from utils.timeutil import day_bounds_utc, get_tz, to_local, to_ts
 
-RULES = SlotRules(step_minutes=30, min_lead_minutes=0, horizon_days=400)
+RULES = Rules(pytz.utc, step_minutes=30, min_lead_minutes=0, horizon_days=400)
 NIGHT_AND_DAY = parse_weekly("mon-sun 00:00-06:00,10:00-12:00")
 
 
@@ -34,12 +37,12 @@ def starts(
     duration: int = 30,
     busy: list[BusyInterval] | None = None,
     now: datetime | None = None,
-    rules: SlotRules = RULES,
+    rules: Rules = RULES,
     exceptions: list[ScheduleException] | None = None,
 ) -> list[datetime]:
     tz = get_tz(zone)
     hours = parse_weekly(weekly) if isinstance(weekly, str) else weekly
-    query = SlotQuery(tz, duration, 0, now or utc("2026-01-01T00:00"), rules)
+    query = SlotQuery(replace(rules, tz=tz), duration, 0, now or utc("2026-01-01T00:00"))
     schedule = SpecialistSchedule(1, hours, BusyIndex(busy or []))
     return list(free_starts(day, [schedule], exceptions or [], query))
 
@@ -139,7 +142,7 @@ def test_busy_intervals_and_lead_time() -> None:
     # 10:00-11:00 ends exactly when the booking starts; every later hour overlaps it.
     assert local_labels(zone, starts(zone, day, hours, duration=60, busy=busy)) == ["10:00"]
     now = utc("2026-12-02T06:40")  # 09:40 local; 60 minutes of notice -> 10:40 at the earliest
-    rules = SlotRules(step_minutes=30, min_lead_minutes=60, horizon_days=30)
+    rules = Rules(pytz.utc, step_minutes=30, min_lead_minutes=60, horizon_days=30)
     later = starts(zone, day, hours, duration=30, now=now, rules=rules, busy=busy)
     assert local_labels(zone, later) == ["12:30"]
 
@@ -173,7 +176,7 @@ def test_exceptions_close_or_replace_a_day() -> None:
 def test_horizon_and_past_days() -> None:
     zone = "Europe/Moscow"
     now = utc("2026-12-01T05:00")  # 08:00 local on Tuesday 1 December
-    rules = SlotRules(step_minutes=60, min_lead_minutes=0, horizon_days=30)
+    rules = Rules(pytz.utc, step_minutes=60, min_lead_minutes=0, horizon_days=30)
     weekly = "mon-sun 10:00-12:00"
     assert starts(zone, date(2026, 11, 30), weekly, now=now, rules=rules) == []
     assert starts(zone, date(2026, 12, 31), weekly, now=now, rules=rules) != []
@@ -183,12 +186,12 @@ def test_horizon_and_past_days() -> None:
 def test_month_calendar_marks_only_days_with_a_free_start() -> None:
     tz = get_tz("Europe/Moscow")
     now = utc("2026-12-01T05:00")
-    rules = SlotRules(step_minutes=60, min_lead_minutes=0, horizon_days=30)
+    rules = Rules(pytz.utc, step_minutes=60, min_lead_minutes=0, horizon_days=30)
     weekly = parse_weekly("mon-fri 10:00-12:00")
     # Wednesday 2 December is fully booked: 10:00-12:00 local.
     full = BusyInterval(1, to_ts(utc("2026-12-02T07:00")), to_ts(utc("2026-12-02T09:00")), 1)
     schedule = SpecialistSchedule(1, weekly, BusyIndex([full]))
-    query = SlotQuery(tz, 60, 0, now, rules)
+    query = SlotQuery(replace(rules, tz=tz), 60, 0, now)
     closed = ScheduleException(1, None, date(2026, 12, 3), None, "")
     days = available_days(2026, 12, [schedule], [closed], query)
     assert date(2026, 12, 1) in days

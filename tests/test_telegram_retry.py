@@ -10,8 +10,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramRetryAfter
 
+from handlers.middlewares import RetryAfterMiddleware
 from tests.support.botapi_emulator import BotAPIEmulator
-from utils.telegram import RetryAfterMiddleware
 
 TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghijk"
 

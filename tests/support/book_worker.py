@@ -14,8 +14,10 @@ from datetime import datetime
 
 from database.connection import Database
 from database.db_retry import RetryPolicy
-from services.booking import BookingService
-from utils.timeutil import FakeClock, get_tz
+from domain.rules import Rules
+from services.booking import ClientBookingService
+from tests.support.clock import FakeClock
+from utils.timeutil import get_tz
 
 
 async def main(argv: list[str]) -> None:
@@ -24,7 +26,7 @@ async def main(argv: list[str]) -> None:
     db = Database(path, retry=RetryPolicy(max_retries=8, delay=0.01, backoff=2.0))
     await db.open()
     try:
-        service = BookingService(db, get_tz("Europe/Moscow"), clock=clock)
+        service = ClientBookingService(db, Rules(get_tz("Europe/Moscow")), clock=clock)
         print("ready", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         results = await asyncio.gather(

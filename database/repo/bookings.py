@@ -1,0 +1,256 @@
+"""Bookings: the busy intervals the slot engine reads, the rows, and the lists people read."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from database.repo import rows
+from domain.actors import Actor
+from domain.bookings import Booking, BookingDetails, BookingStatus, BusyInterval
+from domain.catalog import Service
+from utils.timeutil import to_ts
+
+_new_busy = tuple.__new__  # BusyInterval from a plain row without a Python-level __new__ call
+
+
+def busy_intervals(
+    conn: sqlite3.Connection,
+    start: datetime,
+    end: datetime,
+    specialist_ids: Sequence[int] | None = None,
+    *,
+    exclude_booking: int | None = None,
+) -> list[BusyInterval]:
+    """Active bookings that take any time in [start, end), sorted by specialist and start.
+
+    A booking never takes more than two days (duration and buffer are at most 24h each), so
+    looking back that far is enough and keeps the index range short. ``exclude_booking``: a
+    booking being moved, whose own time does not block its move.
+    """
+    params: list[object] = [to_ts(start) - 2 * 86400, to_ts(end), to_ts(start)]
+    sql = """SELECT specialist_id, start_at, busy_until, id FROM bookings
+             WHERE status = 'active' AND start_at >= ? AND start_at < ? AND busy_until > ?"""
+    if specialist_ids is not None:
+        sql += f" AND specialist_id IN ({','.join('?' * len(specialist_ids))})"
+        params.extend(specialist_ids)
+    if exclude_booking is not None:
+        sql += " AND id != ?"
+        params.append(exclude_booking)
+    sql += " ORDER BY specialist_id, start_at"
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: no sqlite3.Row per booking on this hot path
+    return [_new_busy(BusyInterval, r) for r in cursor.execute(sql, params)]
+
+
+def insert(
+    conn: sqlite3.Connection,
+    *,
+    client_id: int,
+    service: Service,
+    specialist_id: int,
+    start: datetime,
+    end: datetime,
+    busy_until: datetime,
+    now: datetime,
+    rescheduled_from: int | None = None,
+) -> Booking:
+    ts = to_ts(now)
+    row = conn.execute(
+        """INSERT INTO bookings (client_id, service_id, specialist_id, start_at, end_at,
+                                 busy_until, duration_minutes, buffer_minutes, price, status,
+                                 created_at, updated_at, rescheduled_from)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?) RETURNING *""",
+        (
+            client_id,
+            service.id,
+            specialist_id,
+            to_ts(start),
+            to_ts(end),
+            to_ts(busy_until),
+            service.duration_minutes,
+            service.buffer_minutes,
+            service.price,
+            ts,
+            ts,
+            rescheduled_from,
+        ),
+    ).fetchone()
+    return rows.booking(row)
+
+
+def get(conn: sqlite3.Connection, booking_id: int) -> Booking | None:
+    row = conn.execute("SELECT * FROM bookings WHERE id = ?", (booking_id,)).fetchone()
+    return None if row is None else rows.booking(row)
+
+
+def active_at(
+    conn: sqlite3.Connection, client_id: int, service_id: int, start: datetime
+) -> Booking | None:
+    """The client's active booking of the service at exactly ``start`` (a repeated Confirm)."""
+    row = conn.execute(
+        """SELECT * FROM bookings WHERE client_id = ? AND service_id = ? AND start_at = ?
+           AND status = 'active'""",
+        (client_id, service_id, to_ts(start)),
+    ).fetchone()
+    return None if row is None else rows.booking(row)
+
+
+def set_status(
+    conn: sqlite3.Connection,
+    booking_id: int,
+    status: BookingStatus,
+    now: datetime,
+    *,
+    actor: Actor | None = None,
+    reason: str | None = None,
+) -> Booking:
+    ts = to_ts(now)
+    if status is BookingStatus.CANCELLED:
+        assert actor is not None, "a cancellation records who did it"
+        row = conn.execute(
+            """UPDATE bookings SET status = 'cancelled', updated_at = ?, cancelled_at = ?,
+                   cancelled_by = ?, cancelled_by_role = ?, cancel_reason = ?
+               WHERE id = ? RETURNING *""",
+            (ts, ts, actor.id, actor.role.value, reason, booking_id),
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "UPDATE bookings SET status = ?, updated_at = ? WHERE id = ? RETURNING *",
+            (status.value, ts, booking_id),
+        ).fetchone()
+    return rows.booking(row)
+
+
+def confirm_visit(conn: sqlite3.Connection, booking_id: int, now: datetime) -> bool:
+    """True on the first "I'll come" only."""
+    cur = conn.execute(
+        "UPDATE bookings SET confirmed_at = ?, updated_at = ?"
+        " WHERE id = ? AND confirmed_at IS NULL",
+        (to_ts(now), to_ts(now), booking_id),
+    )
+    return cur.rowcount == 1
+
+
+def rate(conn: sqlite3.Connection, booking_id: int, stars: int, now: datetime) -> None:
+    conn.execute(
+        "UPDATE bookings SET rating = ?, rated_at = ? WHERE id = ?",
+        (stars, to_ts(now), booking_id),
+    )
+
+
+# ---------------------------------------------------------------- counts
+
+
+def count_future_active(
+    conn: sqlite3.Connection, client_id: int, now: datetime, exclude_booking: int | None = None
+) -> int:
+    row = conn.execute(
+        """SELECT count(*) FROM bookings
+           WHERE client_id = ? AND status = 'active' AND start_at > ? AND id IS NOT ?""",
+        (client_id, to_ts(now), exclude_booking),
+    ).fetchone()
+    return int(row[0])
+
+
+def count_future_active_of_specialist(
+    conn: sqlite3.Connection, specialist_id: int, now: datetime
+) -> int:
+    row = conn.execute(
+        """SELECT count(*) FROM bookings
+           WHERE specialist_id = ? AND status = 'active' AND start_at > ?""",
+        (specialist_id, to_ts(now)),
+    ).fetchone()
+    return int(row[0])
+
+
+def count_of_service(conn: sqlite3.Connection, service_id: int) -> int:
+    row = conn.execute("SELECT count(*) FROM bookings WHERE service_id = ?", (service_id,))
+    return int(row.fetchone()[0])
+
+
+def load_by_specialist(
+    conn: sqlite3.Connection, start: datetime, end: datetime, specialist_ids: Sequence[int]
+) -> dict[int, int]:
+    """How many active bookings of each specialist take time in [start, end)."""
+    marks = ",".join("?" * len(specialist_ids))
+    found = conn.execute(
+        f"""SELECT specialist_id, count(*) FROM bookings
+            WHERE status = 'active' AND start_at >= ? AND start_at < ? AND busy_until > ?
+              AND specialist_id IN ({marks})
+            GROUP BY specialist_id""",
+        (to_ts(start) - 2 * 86400, to_ts(end), to_ts(start), *specialist_ids),
+    )
+    return {int(r[0]): int(r[1]) for r in found}
+
+
+# ---------------------------------------------------------------- background work
+
+
+def active_ended_before(conn: sqlite3.Connection, moment: datetime, limit: int) -> list[int]:
+    found = conn.execute(
+        "SELECT id FROM bookings WHERE status = 'active' AND end_at <= ? ORDER BY end_at LIMIT ?",
+        (to_ts(moment), limit),
+    )
+    return [int(r[0]) for r in found]
+
+
+def active_without_outbox(conn: sqlite3.Connection, now: datetime) -> list[Booking]:
+    """Future active bookings with no reminder rows at all (imported from the older layout)."""
+    found = conn.execute(
+        """SELECT * FROM bookings b WHERE b.status = 'active' AND b.start_at > ?
+           AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.booking_id = b.id)
+           ORDER BY b.start_at""",
+        (to_ts(now),),
+    )
+    return [rows.booking(r) for r in found]
+
+
+# ---------------------------------------------------------------- with names: lists and cards
+
+_DETAILS_SQL = """
+SELECT b.*, s.name AS service_name, sp.name AS specialist_name,
+       c.name AS client_name, c.first_name AS client_first_name, c.username AS client_username,
+       c.phone AS client_phone, c.language AS client_language
+FROM bookings b
+JOIN services s ON s.id = b.service_id
+JOIN specialists sp ON sp.id = b.specialist_id
+JOIN clients c ON c.id = b.client_id
+"""
+
+
+def details(conn: sqlite3.Connection, booking_id: int) -> BookingDetails | None:
+    row = conn.execute(_DETAILS_SQL + " WHERE b.id = ?", (booking_id,)).fetchone()
+    return None if row is None else rows.booking_details(row)
+
+
+def upcoming_of_client(
+    conn: sqlite3.Connection, client_id: int, now: datetime
+) -> list[BookingDetails]:
+    found = conn.execute(
+        _DETAILS_SQL
+        + " WHERE b.client_id = ? AND b.status = 'active' AND b.start_at > ? ORDER BY b.start_at",
+        (client_id, to_ts(now)),
+    )
+    return [rows.booking_details(r) for r in found]
+
+
+def history_of_client(conn: sqlite3.Connection, client_id: int) -> list[BookingDetails]:
+    """Every booking of the client (any status), newest start first."""
+    found = conn.execute(
+        _DETAILS_SQL + " WHERE b.client_id = ? ORDER BY b.start_at DESC, b.id DESC", (client_id,)
+    )
+    return [rows.booking_details(r) for r in found]
+
+
+def starting_between(
+    conn: sqlite3.Connection, start: datetime, end: datetime
+) -> list[BookingDetails]:
+    """Every booking (any status) starting in [start, end), in time order: the agenda, the
+    statistics and the export."""
+    found = conn.execute(
+        _DETAILS_SQL + " WHERE b.start_at >= ? AND b.start_at < ? ORDER BY b.start_at, b.id",
+        (to_ts(start), to_ts(end)),
+    )
+    return [rows.booking_details(r) for r in found]

@@ -1,0 +1,73 @@
+"""Clients, keyed by their Telegram user id."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from database.repo import rows
+from domain.clients import Client
+from utils.timeutil import to_ts
+
+
+def ensure(conn: sqlite3.Connection, client_id: int, now: datetime) -> None:
+    ts = to_ts(now)
+    conn.execute(
+        "INSERT OR IGNORE INTO clients (id, created_at, updated_at) VALUES (?, ?, ?)",
+        (client_id, ts, ts),
+    )
+
+
+def upsert(
+    conn: sqlite3.Connection,
+    *,
+    client_id: int,
+    username: str | None,
+    first_name: str,
+    language: str | None,
+    now: datetime,
+) -> Client:
+    """Created on first contact, kept up to date from Telegram; a chosen language is kept."""
+    ts = to_ts(now)
+    row = conn.execute(
+        """INSERT INTO clients (id, username, first_name, language, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET
+               username = excluded.username,
+               first_name = excluded.first_name,
+               language = COALESCE(clients.language, excluded.language),
+               is_reachable = 1,
+               updated_at = excluded.updated_at
+           RETURNING *""",
+        (client_id, username, first_name, language, ts, ts),
+    ).fetchone()
+    return rows.client(row)
+
+
+FIELDS = frozenset({"name", "phone", "language", "is_reachable"})
+
+
+def update(
+    conn: sqlite3.Connection, client_id: int, now: datetime, **fields: object
+) -> Client | None:
+    if not fields or set(fields) - FIELDS:
+        raise ValueError(f"cannot update client fields {sorted(fields)}")
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    row = conn.execute(
+        f"UPDATE clients SET {assignments}, updated_at = ? WHERE id = ? RETURNING *",
+        (*fields.values(), to_ts(now), client_id),
+    ).fetchone()
+    return None if row is None else rows.client(row)
+
+
+def get(conn: sqlite3.Connection, client_id: int) -> Client | None:
+    row = conn.execute("SELECT * FROM clients WHERE id = ?", (client_id,)).fetchone()
+    return None if row is None else rows.client(row)
+
+
+def find_by_username(conn: sqlite3.Connection, username: str) -> Client | None:
+    row = conn.execute(
+        "SELECT * FROM clients WHERE username = ? COLLATE NOCASE ORDER BY updated_at DESC LIMIT 1",
+        (username,),
+    ).fetchone()
+    return None if row is None else rows.client(row)

@@ -1,0 +1,137 @@
+"""The reminder outbox: rows written with a booking, claimed when due, and how each ended."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+
+from domain.reminders import DueEntry, OutboxRow, ReminderKind, ReminderStatus
+from utils.timeutil import from_ts, to_ts
+
+ALL_KINDS = (ReminderKind.REMINDER, ReminderKind.FEEDBACK)
+
+
+def insert(
+    conn: sqlite3.Connection, booking_id: int, entries: Iterable[OutboxRow], now: datetime
+) -> None:
+    ts = to_ts(now)
+    conn.executemany(
+        """INSERT INTO reminders (booking_id, kind, offset_minutes, due_at, status, reason,
+                                  updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (booking_id, e.kind.value, e.offset_minutes, to_ts(e.due), e.status.value, e.reason, ts)
+            for e in entries
+        ],
+    )
+
+
+def void_pending(
+    conn: sqlite3.Connection,
+    booking_id: int,
+    reason: str,
+    now: datetime,
+    kinds: tuple[ReminderKind, ...] = ALL_KINDS,
+) -> int:
+    cur = conn.execute(
+        # A row being sent ('sending') is left to finish: it ends sent or failed, truthfully.
+        f"""UPDATE reminders SET status = 'skipped', reason = ?, updated_at = ?
+            WHERE booking_id = ? AND status = 'pending'
+              AND kind IN ({",".join("?" * len(kinds))})""",
+        (reason, to_ts(now), booking_id, *(k.value for k in kinds)),
+    )
+    return cur.rowcount
+
+
+_DUE_SQL = """
+SELECT r.id AS reminder_id, r.kind, r.offset_minutes, r.due_at, r.attempts,
+       b.id AS booking_id, b.client_id, b.start_at, b.end_at, b.status AS booking_status,
+       s.name AS service_name, sp.name AS specialist_name,
+       c.language AS client_language, c.is_reachable AS client_reachable
+FROM reminders r
+JOIN bookings b ON b.id = r.booking_id
+JOIN services s ON s.id = b.service_id
+JOIN specialists sp ON sp.id = b.specialist_id
+JOIN clients c ON c.id = b.client_id
+"""
+
+
+def due(conn: sqlite3.Connection, now: datetime, limit: int) -> list[DueEntry]:
+    found = conn.execute(
+        _DUE_SQL + " WHERE r.status = 'pending' AND r.due_at <= ? ORDER BY r.due_at, r.id LIMIT ?",
+        (to_ts(now), limit),
+    )
+    return [
+        DueEntry(
+            reminder_id=row["reminder_id"],
+            kind=ReminderKind(row["kind"]),
+            offset_minutes=row["offset_minutes"],
+            attempts=row["attempts"],
+            booking_id=row["booking_id"],
+            client_id=row["client_id"],
+            start=from_ts(row["start_at"]),
+            booking_status=row["booking_status"],
+            service_name=row["service_name"],
+            specialist_name=row["specialist_name"],
+            client_language=row["client_language"],
+            client_reachable=bool(row["client_reachable"]),
+        )
+        for row in found
+    ]
+
+
+def skip_superseded(conn: sqlite3.Connection, now: datetime) -> list[int]:
+    """Due rows with a later due row of the same booking and kind: after downtime only the latest
+    (the closest to the appointment) is worth sending. Returns the skipped ids."""
+    ts = to_ts(now)
+    found = conn.execute(
+        """UPDATE reminders SET status = 'skipped', updated_at = ?,
+               reason = 'superseded by a later reminder of the same booking'
+           WHERE status = 'pending' AND due_at <= ? AND EXISTS (
+               SELECT 1 FROM reminders later
+               WHERE later.booking_id = reminders.booking_id AND later.kind = reminders.kind
+                 AND later.status = 'pending' AND later.due_at <= ?
+                 AND later.due_at > reminders.due_at)
+           RETURNING id""",
+        (ts, ts, ts),
+    )
+    return [int(r[0]) for r in found]
+
+
+def set_status(
+    conn: sqlite3.Connection,
+    reminder_id: int,
+    status: ReminderStatus,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    expect: ReminderStatus | None = None,
+) -> bool:
+    """Move a reminder to ``status``; with ``expect``, only from that status (a compare-and-set)."""
+    ts = to_ts(now)
+    sending = status is ReminderStatus.SENDING
+    sent = status is ReminderStatus.SENT
+    sql = """UPDATE reminders SET status = ?, reason = ?, updated_at = ?,
+                 attempts = attempts + ?,
+                 claimed_at = CASE WHEN ? THEN ? ELSE claimed_at END,
+                 sent_at = CASE WHEN ? THEN ? ELSE sent_at END
+             WHERE id = ?"""
+    params: list[object] = [status.value, reason, ts, int(sending), sending, ts, sent, ts]
+    params.append(reminder_id)
+    if expect is not None:
+        sql += " AND status = ?"
+        params.append(expect.value)
+    return conn.execute(sql, params).rowcount == 1
+
+
+def abandon_stale_sending(conn: sqlite3.Connection, claimed_before: datetime, now: datetime) -> int:
+    """Rows claimed by a process that died mid-send: we cannot know whether the message left,
+    so they are failed, never sent again (at most once)."""
+    cur = conn.execute(
+        """UPDATE reminders SET status = 'failed', updated_at = ?,
+               reason = 'interrupted while sending; not sent again'
+           WHERE status = 'sending' AND claimed_at < ?""",
+        (to_ts(now), to_ts(claimed_before)),
+    )
+    return cur.rowcount

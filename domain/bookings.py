@@ -1,0 +1,81 @@
+"""Bookings: one client, one service, one specialist, one interval of time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+from domain.actors import Role
+
+
+class BookingStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+# The reason recorded on the old booking of a reschedule (the new one carries rescheduled_from).
+RESCHEDULED_REASON = "rescheduled"
+
+
+@dataclass(frozen=True)
+class Booking:
+    """Instants are aware UTC datetimes."""
+
+    id: int
+    client_id: int
+    service_id: int
+    specialist_id: int
+    start: datetime
+    end: datetime
+    busy_until: datetime
+    duration_minutes: int
+    buffer_minutes: int
+    price: int
+    status: BookingStatus
+    created_at: datetime
+    updated_at: datetime
+    cancelled_at: datetime | None
+    cancelled_by: int | None
+    cancelled_by_role: Role | None
+    cancel_reason: str | None
+    rescheduled_from: int | None
+    confirmed_at: datetime | None
+    rating: int | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is BookingStatus.ACTIVE
+
+    @property
+    def replaced_by_reschedule(self) -> bool:
+        """The old half of a move: not a booking of its own in counts and reports."""
+        return self.status is BookingStatus.CANCELLED and self.cancel_reason == RESCHEDULED_REASON
+
+
+@dataclass(frozen=True)
+class BookingDetails:
+    """A booking with the names a person reads: for lists, cards and the agenda."""
+
+    booking: Booking
+    service_name: str
+    specialist_name: str
+    client_name: str
+    client_username: str | None
+    client_phone: str | None
+    client_language: str | None
+
+
+class BusyInterval(NamedTuple):
+    """The time a specialist is taken by one active booking: [start, until), Unix seconds.
+
+    A tuple: the calendar reads thousands per request, and the slot engine indexes them.
+    """
+
+    specialist_id: int
+    start: int
+    until: int
+    booking_id: int

@@ -1,0 +1,41 @@
+"""Clients: who they are (from Telegram), how they want to be addressed, their language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_NAME_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class Client:
+    id: int  # the Telegram user id
+    username: str | None
+    first_name: str
+    name: str | None
+    phone: str | None
+    language: str | None
+    is_reachable: bool
+
+
+class NameProblem(StrEnum):
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+
+
+def clean_name(text: str) -> str | NameProblem:
+    """The name a client typed, tidied (printable characters, single spaces), or what is wrong."""
+    name = " ".join("".join(ch for ch in text if ch.isprintable()).split())
+    if not name:
+        return NameProblem.EMPTY
+    if len(name) > MAX_NAME_LENGTH:
+        return NameProblem.TOO_LONG
+    return name
+
+
+class RegistrationStep(StrEnum):
+    """What a client must still tell us before booking."""
+
+    NAME = "name"
+    PHONE = "phone"

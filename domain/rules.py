@@ -1,0 +1,163 @@
+"""The business's rules, and the business as clients see it: built once from Settings
+(``config.Settings.rules()`` / ``business()``), read by services and views alike.
+
+Each rule is decided here and nowhere else: what a client may book (lead time, horizon, the
+per-client limit), until when they may cancel or move, which reminders a booking gets, what a
+client must tell us before booking, and who may change a booking's status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from pytz.tzinfo import BaseTzInfo
+
+from domain.actors import Actor
+from domain.bookings import Booking, BookingStatus
+from domain.clients import Client, RegistrationStep
+from domain.outcomes import Outcome
+from domain.reminders import OutboxRow, ReminderKind, ReminderStatus
+from utils.timeutil import local_today, to_local
+
+# Cancel and Reschedule under a reminder are offered only while a client could still use them:
+# the cutoff plus this much time to read the message and decide (the 2-hour reminder with a
+# 2-hour cutoff has none, and a button that can only say "too late" is worse than none).
+REMINDER_CHANGE_MARGIN = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Rules:
+    tz: BaseTzInfo  # the business's time zone: "today", opening hours, what clients read
+    step_minutes: int = 30  # offered starts lie this far apart from the start of working hours
+    min_lead_minutes: int = 60  # a booking starts at least this long after it is made
+    horizon_days: int = 30  # clients book local dates from today to today + horizon
+    max_active_per_client: int = 3  # future active bookings a client may hold
+    cancel_cutoff_minutes: int = 120  # a client may cancel or move until this long before
+    reminder_offsets: tuple[int, ...] = (1440, 120)  # minutes before the start
+    feedback_delay_minutes: int = 0  # ask for a rating this long after the end; 0: never
+    require_phone: bool = False  # a client shares their phone before their first booking
+
+    # ------------------------------------------------------------ time
+
+    def today(self, now: datetime) -> date:
+        return local_today(self.tz, now)
+
+    def local(self, moment: datetime) -> datetime:
+        return to_local(self.tz, moment)
+
+    # ------------------------------------------------------------ what a client may book
+
+    def earliest_start(self, now: datetime) -> datetime:
+        return now + timedelta(minutes=self.min_lead_minutes)
+
+    def last_bookable_day(self, now: datetime) -> date:
+        """Clients may book from today up to and including this local date."""
+        return self.today(now) + timedelta(days=self.horizon_days)
+
+    def bookable_days(self, now: datetime) -> tuple[date, date]:
+        return self.today(now), self.last_bookable_day(now)
+
+    def limit_reached(self, future_active: int) -> bool:
+        """Whether a client holding ``future_active`` bookings may not make another."""
+        return future_active >= self.max_active_per_client
+
+    def missing_registration(self, client: Client) -> RegistrationStep | None:
+        """What a client must still tell us before booking: their name, then (if required) a
+        phone."""
+        if client.name is None:
+            return RegistrationStep.NAME
+        if self.require_phone and not client.phone:
+            return RegistrationStep.PHONE
+        return None
+
+    # ------------------------------------------------------------ changing a booking
+
+    def client_may_change(self, start: datetime, now: datetime) -> bool:
+        """Whether a client may still cancel or move a booking starting at ``start``."""
+        return start - now >= timedelta(minutes=self.cancel_cutoff_minutes)
+
+    def offer_change_in_reminder(self, start: datetime, now: datetime) -> bool:
+        return self.client_may_change(start - REMINDER_CHANGE_MARGIN, now)
+
+    def change_refusal(
+        self, booking: Booking | None, actor: Actor, now: datetime
+    ) -> Outcome | None:
+        """Why ``actor`` may not cancel or move ``booking`` now, or None if they may.
+
+        Staff may change any active booking; a client only their own, until the cutoff.
+        Another client's booking looks exactly like a missing one: no data leaks either way.
+        """
+        if booking is None or (actor.is_client and booking.client_id != actor.id):
+            return Outcome.NOT_FOUND
+        if not booking.is_active:
+            return Outcome.NOT_ACTIVE
+        if actor.is_client and not self.client_may_change(booking.start, now):
+            return Outcome.TOO_LATE
+        return None
+
+    @staticmethod
+    def mark_refusal(
+        booking: Booking | None, status: BookingStatus, now: datetime
+    ) -> Outcome | None:
+        """Why a booking cannot be marked ``status`` (completed / no-show) now, or None.
+
+        Only after its start; a completed visit may still turn out a no-show.
+        """
+        if booking is None:
+            return Outcome.NOT_FOUND
+        changeable = booking.is_active or (
+            booking.status is BookingStatus.COMPLETED and status is BookingStatus.NO_SHOW
+        )
+        if not changeable:
+            return Outcome.NOT_ACTIVE
+        if booking.start > now:
+            return Outcome.NOT_STARTED
+        return None
+
+    # ------------------------------------------------------------ the outbox
+
+    def outbox_rows(self, start: datetime, end: datetime, now: datetime) -> list[OutboxRow]:
+        """The reminders (offset minutes before the start) and the rating request (after the
+        end, stored with a negative offset) a booking gets when it is made."""
+        rows: list[OutboxRow] = []
+        for offset in self.reminder_offsets:
+            due = start - timedelta(minutes=offset)
+            if due <= now:
+                rows.append(
+                    OutboxRow(
+                        ReminderKind.REMINDER,
+                        offset,
+                        due,
+                        ReminderStatus.SKIPPED,
+                        "offset already passed at booking time",
+                    )
+                )
+            else:
+                rows.append(OutboxRow(ReminderKind.REMINDER, offset, due, ReminderStatus.PENDING))
+        delay = self.feedback_delay_minutes
+        if delay > 0:
+            due = end + timedelta(minutes=delay)
+            rows.append(OutboxRow(ReminderKind.FEEDBACK, -delay, due, ReminderStatus.PENDING))
+        return rows
+
+
+@dataclass(frozen=True)
+class Business:
+    """The business as clients see it, with its rules."""
+
+    name: str
+    address: str
+    phone: str
+    currency: str
+    rules: Rules
+
+    @property
+    def tz(self) -> BaseTzInfo:
+        return self.rules.tz
+
+    def local(self, moment: datetime) -> datetime:
+        return self.rules.local(moment)
+
+    def local_day(self, moment: datetime) -> date:
+        return self.rules.local(moment).date()

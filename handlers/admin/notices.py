@@ -1,0 +1,56 @@
+"""The Notifier's notices as Telegram screens: cards to the admin chat (in DEFAULT_LANGUAGE) and
+news to a client (in theirs). Pure, like the other views."""
+
+from __future__ import annotations
+
+from domain.rules import Business
+from handlers.admin.views import booking_line
+from handlers.callback_data import AdminAction, AdminBookingCb, Destination, Nav
+from handlers.views.base import Screen, button, keyboard
+from services.notifier import Notice, NoticeKind
+from utils.formatting import day_long, esc, hhmm
+from utils.i18n import Translator
+
+
+def admin_card(t: Translator, business: Business, notice: Notice) -> Screen:
+    d = notice.details
+    line = booking_line(t, business, d, with_day=True)
+    if notice.kind is NoticeKind.BOOKED:
+        text = t("admin.card.booked", id=d.booking.id, line=line)
+    elif notice.kind is NoticeKind.CLIENT_CANCELLED:
+        text = t("admin.card.cancelled", id=d.booking.id, line=line)
+    else:
+        was = ""
+        if notice.previous is not None:
+            was = booking_line(t, business, notice.previous, with_day=True)
+        text = t("admin.card.rescheduled", id=d.booking.id, line=line, was=was)
+    markup = None
+    if d.booking.is_active:
+        markup = keyboard(
+            [
+                button(
+                    t("admin.button.cancel", id=d.booking.id),
+                    AdminBookingCb(action=AdminAction.CANCEL, booking=d.booking.id),
+                )
+            ]
+        )
+    return Screen(text, markup)
+
+
+def client_notice(t: Translator, business: Business, notice: Notice) -> Screen:
+    """In the client's language: their booking was cancelled by the business."""
+    d = notice.details
+    start = business.local(d.booking.start)
+    values = {
+        "business": esc(business.name),
+        "service": esc(d.service_name),
+        "day": day_long(start.date(), t.language),
+        "time": hhmm(start),
+    }
+    if notice.kind is NoticeKind.DAY_OFF:
+        text = t("notice.day_off", **values)
+    else:
+        text = t("notice.cancelled", **values)
+    if notice.reason:
+        text += "\n" + t("notice.reason", reason=esc(notice.reason))
+    return Screen(text, keyboard([button(t("my.book_again"), Nav(to=Destination.BOOK))]))

@@ -1,0 +1,169 @@
+"""The admin chat's router: staff run the business with commands and buttons.
+
+Only users in ADMIN_IDS, in the ADMIN_CHAT_ID group or in their private chat with the bot, reach
+these handlers (router filters). Anyone else's command falls through: ignored in a group, the
+client's "unknown command" in a private chat. A non-admin pressing an admin button is told so.
+Every change goes through a service that writes the audit log with the admin's id.
+
+``COMMANDS`` is the one list of admin commands: it registers them, orders /help, and names each
+one's usage line (``admin.usage.<name>`` in locales/*/LC_MESSAGES/admin.po). Adding a command is
+one entry here, one handler, and its usage line in both catalogs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from config import Settings
+from handlers.admin import agenda, catalog, reports, staff
+from handlers.admin.common import say
+from handlers.admin.views import help_text
+from handlers.callback_data import AdminAction, AdminBookingCb, DayOffAction, DayOffCb
+from handlers.common import alert
+from handlers.middlewares import AdminContext
+from utils.i18n import Translations, Translator
+
+
+@dataclass(frozen=True)
+class AdminCommand:
+    name: str
+    handler: Callable[..., Awaitable[None]]
+
+
+COMMANDS: tuple[AdminCommand, ...] = (
+    # agenda and bookings
+    AdminCommand("today", agenda.today_command),
+    AdminCommand("tomorrow", agenda.tomorrow_command),
+    AdminCommand("day", agenda.day_command),
+    AdminCommand("week", agenda.week_command),
+    AdminCommand("booking", agenda.booking_command),
+    AdminCommand("cancel", agenda.cancel_command),
+    # the catalog
+    AdminCommand("services", catalog.services_command),
+    AdminCommand("service_add", catalog.service_add_command),
+    AdminCommand("service_edit", catalog.service_edit_command),
+    AdminCommand("service_on", catalog.service_on_command),
+    AdminCommand("service_off", catalog.service_off_command),
+    AdminCommand("service_delete", catalog.service_delete_command),
+    # staff and hours
+    AdminCommand("specialists", staff.specialists_command),
+    AdminCommand("specialist_add", staff.specialist_add_command),
+    AdminCommand("specialist_services", staff.specialist_services_command),
+    AdminCommand("specialist_off", staff.specialist_off_command),
+    AdminCommand("specialist_on", staff.specialist_on_command),
+    AdminCommand("hours", staff.hours_command),
+    AdminCommand("hours_set", staff.hours_set_command),
+    AdminCommand("dayoff", staff.dayoff_command),
+    AdminCommand("dayon", staff.dayon_command),
+    AdminCommand("hours_on", staff.hours_on_command),
+    # clients and reports
+    AdminCommand("client", reports.client_command),
+    AdminCommand("stats", reports.stats_command),
+    AdminCommand("export", reports.export_command),
+)
+COMMAND_NAMES = tuple(c.name for c in COMMANDS)
+
+# One handler per button action.
+BOOKING_BUTTONS: dict[AdminAction, Callable[..., Awaitable[None]]] = {
+    AdminAction.CANCEL: agenda.ask_cancel_button,
+    AdminAction.CANCEL_YES: agenda.cancel_yes_button,
+    AdminAction.KEEP: agenda.keep_button,
+    AdminAction.NO_SHOW: agenda.no_show_button,
+    AdminAction.DONE: agenda.done_button,
+}
+DAY_OFF_BUTTONS: dict[DayOffAction, Callable[..., Awaitable[None]]] = {
+    DayOffAction.CANCEL_ALL: staff.dayoff_cancel_all_button,
+    DayOffAction.KEEP: staff.dayoff_keep_button,
+}
+
+
+def is_staff_here(settings: Settings, user_id: int | None, chat_id: int, chat_type: str) -> bool:
+    """The one place that decides who is staff where: an admin in the admin chat, or in their
+    own private chat with the bot."""
+    if user_id is None or user_id not in settings.admin_ids:
+        return False
+    if settings.admin_chat_id is not None and chat_id == settings.admin_chat_id:
+        return True
+    return chat_type == ChatType.PRIVATE and chat_id == user_id
+
+
+def _from_staff(settings: Settings) -> Callable[[Message], bool]:
+    def check(message: Message) -> bool:
+        user = message.from_user
+        return is_staff_here(
+            settings, user.id if user else None, message.chat.id, message.chat.type
+        )
+
+    return check
+
+
+def _pressed_by_staff(settings: Settings) -> Callable[[CallbackQuery], bool]:
+    def check(callback: CallbackQuery) -> bool:
+        message = callback.message
+        if message is None:
+            return False
+        return is_staff_here(settings, callback.from_user.id, message.chat.id, message.chat.type)
+
+    return check
+
+
+async def help_command(message: Message, t: Translator) -> None:
+    await say(message, help_text(t, COMMAND_NAMES))
+
+
+async def unknown_command(message: Message, t: Translator) -> None:
+    await say(message, t("admin.unknown"))
+
+
+async def not_admin_button(callback: CallbackQuery, t: Translator) -> None:
+    await alert(callback, t("admin.alert.not_admin"))
+
+
+async def stale_button(callback: CallbackQuery, t: Translator) -> None:
+    await alert(callback, t("admin.alert.stale"))
+
+
+def make_router(settings: Settings, translations: Translations) -> Router:
+    """A fresh router each call: a Router can belong to only one Dispatcher."""
+    router = Router(name="admin")
+    staff_router = Router(name="admin_staff")
+    staff_router.message.filter(_from_staff(settings))
+    staff_router.callback_query.filter(_pressed_by_staff(settings))
+    context = AdminContext(translations(settings.default_language))
+    staff_router.message.middleware(context)
+    staff_router.callback_query.middleware(context)
+
+    register = staff_router.message.register
+    group_only = F.chat.id == settings.admin_chat_id
+    register(help_command, Command("help"), group_only)
+    register(help_command, Command("admin"))
+    for command in COMMANDS:
+        register(command.handler, Command(command.name))
+    # In the admin group an unknown command is a typo; in a private chat it is the client's.
+    register(unknown_command, group_only, F.text.startswith("/"))
+    for action, handler in BOOKING_BUTTONS.items():
+        staff_router.callback_query.register(handler, AdminBookingCb.filter(F.action == action))
+    for day_action, day_handler in DAY_OFF_BUTTONS.items():
+        staff_router.callback_query.register(day_handler, DayOffCb.filter(F.action == day_action))
+
+    # Admin buttons pressed by anyone else (a forwarded card, a member of the group who is
+    # not staff): told so, nothing changes.
+    guard = Router(name="admin_guard")
+    guard.callback_query.middleware(context)
+    guard.callback_query.register(not_admin_button, AdminBookingCb.filter())
+    guard.callback_query.register(not_admin_button, DayOffCb.filter())
+    if settings.admin_chat_id is not None:
+        # The client routers ignore groups: forged or outdated data in the admin chat ends here.
+        guard.callback_query.register(stale_button, F.message.chat.id == settings.admin_chat_id)
+
+    router.include_routers(staff_router, guard)
+    return router
+
+
+__all__ = ["COMMANDS", "COMMAND_NAMES", "AdminCommand", "is_staff_here", "make_router"]

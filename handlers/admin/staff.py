@@ -1,0 +1,288 @@
+"""Staff and hours: specialists (add, services, on, off), weekly hours, days off and one-day
+hours, and the choice about the bookings on a day that was closed."""
+
+from __future__ import annotations
+
+from aiogram.filters import CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from domain.actors import Actor
+from domain.outcomes import SpecialistOutcome
+from domain.rules import Business
+from handlers.admin import views as av
+from handlers.admin.args import (
+    MAX_NAME,
+    MAX_TEXT,
+    clean_text,
+    parse_day,
+    parse_id,
+    parse_ids,
+    parse_intervals_arg,
+    parse_weekday_arg,
+    words,
+)
+from handlers.admin.common import say, single_id, usage_error
+from handlers.callback_data import DayOffCb
+from handlers.common import alert, reply
+from handlers.views.base import unpack_day
+from services.catalog import CatalogService
+from services.notifier import Notifier
+from services.schedule import ScheduleService
+from services.specialists import SpecialistService
+from services.staff import StaffService
+from utils.formatting import day_long, esc
+from utils.hours import WEEKDAYS, format_intervals
+from utils.i18n import Translator
+
+# ------------------------------------------------------------------ specialists
+
+
+async def specialists_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    specialists: SpecialistService,
+    catalog: CatalogService,
+) -> None:
+    if command.args:
+        await usage_error(message, t, command)
+        return
+    listed = await specialists.list()
+    offered = await catalog.list_services(active_only=False)
+    await say(message, av.specialists_text(t, listed, offered))
+
+
+async def specialist_add_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    specialists: SpecialistService,
+    actor: Actor,
+) -> None:
+    name = clean_text(command.args or "", MAX_NAME)
+    if name is None:
+        await usage_error(message, t, command)
+        return
+    specialist = await specialists.add(name, actor)
+    await say(message, t("admin.specialist.added", id=specialist.id, name=esc(specialist.name)))
+
+
+async def specialist_services_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    specialists: SpecialistService,
+    actor: Actor,
+) -> None:
+    args = words(command.args)
+    specialist_id = parse_id(args[0]) if len(args) == 2 else None
+    service_ids = parse_ids(args[1]) if len(args) == 2 else None
+    if specialist_id is None or service_ids is None:
+        await usage_error(message, t, command)
+        return
+    change = await specialists.set_services(specialist_id, service_ids, actor)
+    if change.outcome is SpecialistOutcome.NOT_FOUND:
+        await say(message, t("admin.specialist.not_found", id=specialist_id))
+    elif change.outcome is SpecialistOutcome.UNKNOWN_SERVICE:
+        ids = ", ".join(str(i) for i in change.unknown)
+        await say(message, t("admin.specialist.unknown_services", ids=ids))
+    else:
+        ids = ", ".join(f"#{i}" for i in sorted(set(service_ids)))
+        await say(message, t("admin.specialist.services_set", id=specialist_id, services=ids))
+
+
+async def _switch_specialist(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    specialists: SpecialistService,
+    actor: Actor,
+    on: bool,
+) -> None:
+    if (specialist_id := await single_id(message, command, t)) is None:
+        return
+    change = await specialists.set_active(specialist_id, on, actor)
+    if change.outcome is SpecialistOutcome.NOT_FOUND:
+        await say(message, t("admin.specialist.not_found", id=specialist_id))
+    elif on:
+        await say(message, t("admin.specialist.on", id=specialist_id))
+    else:
+        await say(message, t("admin.specialist.off", id=specialist_id, upcoming=change.upcoming))
+
+
+async def specialist_on_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    specialists: SpecialistService,
+    actor: Actor,
+) -> None:
+    await _switch_specialist(message, command, t, specialists, actor, on=True)
+
+
+async def specialist_off_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    specialists: SpecialistService,
+    actor: Actor,
+) -> None:
+    await _switch_specialist(message, command, t, specialists, actor, on=False)
+
+
+# ------------------------------------------------------------------ hours and days
+
+
+async def hours_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    specialists: SpecialistService,
+    schedule: ScheduleService,
+) -> None:
+    args = words(command.args)
+    specialist_id = parse_id(args[0]) if len(args) == 1 else None
+    if len(args) > 1 or (args and specialist_id is None):
+        await usage_error(message, t, command)
+        return
+    listed = await specialists.list()
+    if specialist_id is not None:
+        listed = [i for i in listed if i.specialist.id == specialist_id]
+        if not listed:
+            await say(message, t("admin.specialist.not_found", id=specialist_id))
+            return
+    await say(message, av.hours_text(t, listed, await schedule.weekly_all()))
+
+
+async def hours_set_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    schedule: ScheduleService,
+    actor: Actor,
+) -> None:
+    args = words(command.args)
+    specialist_id: int | None = None
+    if len(args) == 3:
+        specialist_id = parse_id(args[0])
+        if specialist_id is None:
+            await usage_error(message, t, command)
+            return
+        args = args[1:]
+    weekday = parse_weekday_arg(args[0]) if len(args) == 2 else None
+    intervals = parse_intervals_arg(args[1]) if len(args) == 2 else None
+    if weekday is None or intervals is None:
+        await usage_error(message, t, command)
+        return
+    if not await schedule.set_weekday(specialist_id, weekday, intervals, actor):
+        await say(message, t("admin.specialist.not_found", id=specialist_id))
+        return
+    who = f"#{specialist_id}" if specialist_id is not None else t("admin.hours.everyone")
+    hours = format_intervals(intervals) if intervals else t("admin.hours.off")
+    await say(message, t("admin.hours.set", day=WEEKDAYS[weekday], who=who, hours=hours))
+
+
+async def dayoff_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    business: Business,
+    staff: StaffService,
+    schedule: ScheduleService,
+    actor: Actor,
+) -> None:
+    args = words(command.args)
+    day = parse_day(args[0], staff.today()) if args else None
+    reason = clean_text(" ".join(args[1:]), MAX_TEXT) if len(args) > 1 else ""
+    if day is None or reason is None:
+        await usage_error(message, t, command)
+        return
+    await schedule.set_day(day, None, actor, reason)
+    bookings = await staff.active_on(day)
+    if not bookings:
+        await say(message, t("admin.dayoff.done", day=day_long(day, t.language)))
+        return
+    await reply(message, av.dayoff_question(t, business, day, bookings))
+
+
+async def dayon_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    staff: StaffService,
+    schedule: ScheduleService,
+    actor: Actor,
+) -> None:
+    args = words(command.args)
+    day = parse_day(args[0], staff.today()) if len(args) == 1 else None
+    if day is None:
+        await usage_error(message, t, command)
+        return
+    await schedule.reopen_day(day, actor)
+    await say(message, t("admin.dayon.done", day=day_long(day, t.language)))
+
+
+async def hours_on_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    staff: StaffService,
+    schedule: ScheduleService,
+    actor: Actor,
+) -> None:
+    args = words(command.args)
+    day = parse_day(args[0], staff.today()) if len(args) == 2 else None
+    intervals = parse_intervals_arg(args[1]) if len(args) == 2 else None
+    if day is None or not intervals:
+        await usage_error(message, t, command)
+        return
+    await schedule.set_day(day, intervals, actor)
+    text = t(
+        "admin.hours_on.done", day=day_long(day, t.language), hours=format_intervals(intervals)
+    )
+    await say(message, text)
+
+
+# ------------------------------------------------------------------ the day-off choice
+
+
+async def dayoff_keep_button(
+    callback: CallbackQuery, callback_data: DayOffCb, t: Translator
+) -> None:
+    day = unpack_day(callback_data.day)
+    if day is None:
+        await alert(callback, t("admin.alert.stale"))
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(t("admin.dayoff.kept", day=day_long(day, t.language)))
+
+
+async def dayoff_cancel_all_button(
+    callback: CallbackQuery,
+    callback_data: DayOffCb,
+    t: Translator,
+    staff: StaffService,
+    schedule: ScheduleService,
+    actor: Actor,
+    notifier: Notifier,
+) -> None:
+    day = unpack_day(callback_data.day)
+    if day is None:
+        await alert(callback, t("admin.alert.stale"))
+        return
+    title = day_long(day, t.language)
+    reason = await schedule.day_off_reason(day)
+    if reason is None:
+        # Reopened since the question was asked: cancelling now would be a mistake.
+        await alert(callback, t("admin.dayoff.open_again", day=title))
+        return
+    cancelled = await staff.cancel_day(day, actor, reason or "day off")
+    told = 0
+    for details in cancelled:
+        told += await notifier.day_off(details, reason)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(
+            t("admin.dayoff.cancelled", day=title, count=len(cancelled), told=told)
+        )

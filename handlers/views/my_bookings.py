@@ -1,0 +1,98 @@
+"""My bookings: the client's upcoming bookings, and cancelling one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.bookings import BookingDetails
+from domain.rules import Business
+from handlers.callback_data import BookingAction, BookingCb, Destination, Nav
+from handlers.views.base import Screen, button, keyboard
+from utils.formatting import day_long, esc, hhmm
+from utils.i18n import Translator
+
+
+def my_bookings_screen(
+    t: Translator, business: Business, bookings: Sequence[BookingDetails]
+) -> Screen:
+    if not bookings:
+        return Screen(
+            t("my.empty"),
+            keyboard(
+                [
+                    button(t("menu.book"), Nav(to=Destination.BOOK)),
+                    button(t("nav.back"), Nav(to=Destination.HOME)),
+                ]
+            ),
+        )
+    lines = [t("my.title"), ""]
+    rows = []
+    for n, d in enumerate(bookings, 1):
+        local = business.local(d.booking.start)
+        lines.append(
+            t(
+                "my.item",
+                n=n,
+                day=day_long(local.date(), t.language),
+                time=hhmm(local),
+                service=esc(d.service_name),
+                specialist=esc(d.specialist_name),
+            )
+        )
+        rows.append(
+            [
+                button(
+                    t("my.move", n=n), BookingCb(action=BookingAction.MOVE, booking=d.booking.id)
+                ),
+                button(
+                    t("my.cancel", n=n),
+                    BookingCb(action=BookingAction.CANCEL, booking=d.booking.id),
+                ),
+            ]
+        )
+    rows.append(
+        [
+            button(t("menu.book"), Nav(to=Destination.BOOK)),
+            button(t("nav.back"), Nav(to=Destination.HOME)),
+        ]
+    )
+    return Screen("\n".join(lines), keyboard(*rows))
+
+
+def cancel_question(t: Translator, business: Business, details: BookingDetails) -> Screen:
+    local = business.local(details.booking.start)
+    return Screen(
+        t(
+            "my.cancel_ask",
+            service=esc(details.service_name),
+            day=day_long(local.date(), t.language),
+            time=hhmm(local),
+        ),
+        keyboard(
+            [
+                button(
+                    t("my.cancel_yes"),
+                    BookingCb(action=BookingAction.CANCEL_YES, booking=details.booking.id),
+                ),
+                button(t("my.cancel_no"), Nav(to=Destination.MY)),
+            ]
+        ),
+    )
+
+
+def cancelled_screen(t: Translator, business: Business, details: BookingDetails) -> Screen:
+    local = business.local(details.booking.start)
+    return Screen(
+        t(
+            "my.cancelled",
+            service=esc(details.service_name),
+            day=day_long(local.date(), t.language),
+            time=hhmm(local),
+        ),
+        keyboard(
+            [
+                button(t("my.book_again"), Nav(to=Destination.BOOK)),
+                button(t("menu.my"), Nav(to=Destination.MY)),
+            ]
+        ),
+    )

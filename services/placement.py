@@ -1,0 +1,269 @@
+"""What the client flow and the staff share inside a transaction: deciding whether a start can
+be booked and by whom, writing a booking with its outbox rows and audit row, cancelling one.
+
+Every function here runs inside the writer's BEGIN IMMEDIATE transaction (a unit of work), so
+the decision and the write see the same database state. The decision itself is the slot
+engine's (services/slots.py), the same functions that list free times to clients.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from database.repo import audit, bookings, catalog, clients, outbox, schedule
+from domain.actors import Actor
+from domain.bookings import RESCHEDULED_REASON, Booking, BookingStatus
+from domain.catalog import Service
+from domain.outcomes import BookingResult, Outcome
+from domain.rules import Rules
+from domain.schedule import ScheduleException
+from services.slots import (
+    SlotQuery,
+    SpecialistSchedule,
+    busy_by_specialist,
+    hours_for_day,
+    is_candidate,
+)
+from utils.timeutil import day_bounds_utc
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A start found bookable: the service as it is now and the specialist who takes it."""
+
+    service: Service
+    specialist_id: int
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What the slot engine needs for a service over a range of days."""
+
+    schedules: list[SpecialistSchedule]
+    exceptions: list[ScheduleException]
+    query: SlotQuery
+
+
+def schedules(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    specialist_ids: Sequence[int],
+    first: date,
+    last: date,
+    exclude_booking: int | None = None,
+) -> tuple[list[SpecialistSchedule], list[ScheduleException]]:
+    start, _ = day_bounds_utc(rules.tz, first)
+    _, end = day_bounds_utc(rules.tz, last)
+    # A late start's service and buffer can run past midnight into the next day's first
+    # booking (round-the-clock hours): look a day beyond the range too.
+    busy = bookings.busy_intervals(
+        conn, start, end + timedelta(days=1), specialist_ids, exclude_booking=exclude_booking
+    )
+    index = busy_by_specialist(busy, specialist_ids)
+    weekly = schedule.weekly_hours(conn, specialist_ids)
+    found = [SpecialistSchedule(sid, weekly[sid], index[sid]) for sid in specialist_ids]
+    return found, schedule.exceptions_between(conn, first, last)
+
+
+def load(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    service_id: int,
+    specialist_id: int | None,
+    first: date,
+    last: date,
+    now: datetime,
+    exclude_booking: int | None = None,
+) -> Loaded | None:
+    """None when the service cannot be booked at all (gone or switched off)."""
+    service = catalog.get_service(conn, service_id)
+    if service is None or not service.is_active:
+        return None
+    offering = [s.id for s in catalog.specialists_for_service(conn, service_id)]
+    ids = offering if specialist_id is None else [i for i in offering if i == specialist_id]
+    found, exceptions = schedules(conn, rules, ids, first, last, exclude_booking)
+    return Loaded(found, exceptions, SlotQuery.of(rules, service, now))
+
+
+def place(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    client_id: int,
+    service_id: int,
+    start: datetime,
+    specialist_id: int | None,
+    now: datetime,
+    replacing: Booking | None,
+) -> BookingResult | Placed:
+    """Decide whether ``start`` can be booked and by whom; the refusal otherwise."""
+    service = catalog.get_service(conn, service_id)
+    if service is None:
+        return BookingResult(Outcome.UNKNOWN_SERVICE)
+    if not service.is_active:
+        return BookingResult(Outcome.SERVICE_INACTIVE)
+    # A double click on Confirm (or a retried request) must not read as "taken by someone".
+    mine = bookings.active_at(conn, client_id, service_id, start)
+    if mine is not None and (replacing is None or mine.id != replacing.id):
+        return BookingResult(Outcome.ALREADY_BOOKED, mine)
+    if start < rules.earliest_start(now):
+        return BookingResult(Outcome.TOO_SOON)
+    day = rules.local(start).date()
+    if day > rules.last_bookable_day(now):
+        return BookingResult(Outcome.TOO_FAR)
+    exclude = replacing.id if replacing else None
+    if rules.limit_reached(bookings.count_future_active(conn, client_id, now, exclude)):
+        return BookingResult(Outcome.LIMIT_REACHED)
+
+    offering = [s.id for s in catalog.specialists_for_service(conn, service_id)]
+    if specialist_id is not None:
+        if specialist_id not in offering:
+            return BookingResult(Outcome.UNKNOWN_SPECIALIST)
+        offering = [specialist_id]
+    found, exceptions = schedules(conn, rules, offering, day, day, exclude)
+    query = SlotQuery.of(rules, service, now)
+
+    # Lead time and horizon were checked above; what is left is the one start itself.
+    working = [
+        s
+        for s in found
+        if is_candidate(
+            start,
+            day,
+            rules.tz,
+            hours_for_day(day, s.specialist_id, s.weekly, exceptions),
+            service.duration_minutes,
+            rules.step_minutes,
+        )
+    ]
+    if not working:
+        return BookingResult(Outcome.OUTSIDE_HOURS)
+    free = [s.specialist_id for s in working if query.is_free(start, s.busy)]
+    if not free:
+        return BookingResult(Outcome.SLOT_TAKEN)
+    return Placed(service, least_loaded(conn, rules, free, day))
+
+
+def least_loaded(conn: sqlite3.Connection, rules: Rules, free: Sequence[int], day: date) -> int:
+    """Among free specialists (in display order), the one with the fewest bookings that day."""
+    if len(free) == 1:
+        return free[0]
+    start, end = day_bounds_utc(rules.tz, day)
+    load = bookings.load_by_specialist(conn, start, end, free)
+    return min(free, key=lambda sid: load.get(sid, 0))
+
+
+def insert(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    client_id: int,
+    placed: Placed,
+    start: datetime,
+    now: datetime,
+    actor: Actor,
+    rescheduled_from: int | None,
+) -> Booking:
+    """The booking, its outbox rows and its audit row."""
+    service = placed.service
+    end = start + timedelta(minutes=service.duration_minutes)
+    clients.ensure(conn, client_id, now)
+    booking = bookings.insert(
+        conn,
+        client_id=client_id,
+        service=service,
+        specialist_id=placed.specialist_id,
+        start=start,
+        end=end,
+        busy_until=end + timedelta(minutes=service.buffer_minutes),
+        now=now,
+        rescheduled_from=rescheduled_from,
+    )
+    outbox.insert(conn, booking.id, rules.outbox_rows(start, end, now), now)
+    audit.record(
+        conn,
+        actor=actor,
+        action="booking.rescheduled" if rescheduled_from else "booking.created",
+        entity="booking",
+        entity_id=booking.id,
+        now=now,
+        start=start.isoformat(),
+        service_id=service.id,
+        specialist_id=placed.specialist_id,
+        rescheduled_from=rescheduled_from,
+    )
+    return booking
+
+
+def refused(outcome: Outcome, booking: Booking | None) -> BookingResult:
+    # NOT_FOUND carries nothing: another client's booking looks exactly like a missing one.
+    return BookingResult(outcome, None if outcome is Outcome.NOT_FOUND else booking)
+
+
+def cancel_in_tx(
+    conn: sqlite3.Connection, booking: Booking, actor: Actor, reason: str | None, now: datetime
+) -> Booking:
+    """The booking cancelled, its pending reminders voided, the audit row written."""
+    cancelled = bookings.set_status(
+        conn, booking.id, BookingStatus.CANCELLED, now, actor=actor, reason=reason
+    )
+    outbox.void_pending(conn, booking.id, f"booking cancelled ({reason or '-'})", now)
+    audit.record(
+        conn,
+        actor=actor,
+        action="booking.cancelled",
+        entity="booking",
+        entity_id=booking.id,
+        now=now,
+        reason=reason,
+    )
+    return cancelled
+
+
+def cancel(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    booking_id: int,
+    actor: Actor,
+    reason: str | None,
+    now: datetime,
+) -> BookingResult:
+    """Cancel if ``actor`` may (a client their own until the cutoff; staff any active one)."""
+    booking = bookings.get(conn, booking_id)
+    refusal = rules.change_refusal(booking, actor, now)
+    if refusal is not None:
+        return refused(refusal, booking)
+    assert booking is not None
+    return BookingResult(Outcome.CANCELLED, cancel_in_tx(conn, booking, actor, reason, now))
+
+
+def reschedule(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    booking_id: int,
+    new_start: datetime,
+    actor: Actor,
+    specialist_id: int | None,
+    now: datetime,
+) -> BookingResult:
+    """Move a booking: the old one is cancelled and the new one made together, or neither."""
+    old = bookings.get(conn, booking_id)
+    refusal = rules.change_refusal(old, actor, now)
+    if refusal is Outcome.NOT_ACTIVE:
+        assert old is not None
+        # A repeated Confirm of this very move (a double click) is not an error.
+        moved = bookings.active_at(conn, old.client_id, old.service_id, new_start)
+        if moved is not None and moved.rescheduled_from == old.id:
+            return BookingResult(Outcome.ALREADY_BOOKED, moved, old)
+    if refusal is not None:
+        return refused(refusal, old)
+    assert old is not None
+    if new_start == old.start and specialist_id in (None, old.specialist_id):
+        return BookingResult(Outcome.SAME_TIME, old)
+    placed = place(conn, rules, old.client_id, old.service_id, new_start, specialist_id, now, old)
+    if isinstance(placed, BookingResult):
+        return placed
+    previous = cancel_in_tx(conn, old, actor, RESCHEDULED_REASON, now)
+    booking = insert(conn, rules, old.client_id, placed, new_start, now, actor, old.id)
+    return BookingResult(Outcome.RESCHEDULED, booking, previous)
