@@ -31,7 +31,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from config import Settings, SettingsError, load_settings
-from database.migrate import migrate
+from database.migrate import migrate_url
 from database.migrations.base import MigrationContext, MigrationError
 from handlers import build_dispatcher, set_commands
 from handlers.digest import make_digest
@@ -198,11 +198,11 @@ def start_scheduler(
 async def run(settings: Settings) -> None:
     ctx = MigrationContext(tz=get_tz(settings.timezone), now=system_clock())
     report = await asyncio.to_thread(
-        migrate, settings.database_path, ctx, busy_timeout_ms=settings.db_busy_timeout_ms
+        migrate_url, settings.database, ctx, busy_timeout_ms=settings.db_busy_timeout_ms
     )
     logger.info(
         "database %s at schema version %d (applied now: %s)",
-        settings.database_path,
+        settings.database,
         report.current_version,
         report.applied or "none",
     )

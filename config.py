@@ -6,14 +6,17 @@ import re
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import pytz
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from database.engine import DatabaseUrl, DatabaseUrlError, parse_database_url
 from utils.hours import HoursFormatError, WeeklyHours, parse_time, parse_weekly
 
 TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 DEFAULT_API_URL = "https://api.telegram.org"
 
 
@@ -69,6 +72,14 @@ class Settings(BaseSettings):
     db_retry_delay: float = Field(0.5, ge=0, le=60)
     db_retry_backoff: float = Field(2.0, ge=1, le=10)
     db_busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
+    db_pool_size: int = Field(10, ge=1, le=200)  # PostgreSQL connections per process
+
+    # Several processes: shared FSM state, webhooks, the bot's own HTTP server
+    redis_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int | None = Field(8080, ge=1, le=65535)
 
     # Operations
     sentry_dsn: SecretStr | None = None
@@ -88,7 +99,16 @@ class Settings(BaseSettings):
         return sorted(set(value), reverse=True)
 
     @field_validator(
-        "bot_token", "sentry_dsn", "log_file", "admin_chat_id", "admin_digest_time", mode="before"
+        "bot_token",
+        "sentry_dsn",
+        "log_file",
+        "admin_chat_id",
+        "admin_digest_time",
+        "redis_url",
+        "webhook_url",
+        "webhook_secret",
+        "web_port",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -156,9 +176,72 @@ class Settings(BaseSettings):
     def weekly_hours(self) -> WeeklyHours:
         return parse_weekly(self.working_hours)
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        try:
+            parse_database_url(value)
+        except DatabaseUrlError as exc:
+            raise ValueError(str(exc)) from None
+        return value.strip()
+
+    @property
+    def database(self) -> DatabaseUrl:
+        return parse_database_url(self.database_url)
+
     @property
     def database_path(self) -> Path:
-        return Path(self.database_url.removeprefix("sqlite:///"))
+        """The SQLite file (for SQLite URLs)."""
+        path = self.database.path
+        if path is None:
+            raise SettingsError("DATABASE_URL names PostgreSQL, not a SQLite file")
+        return path
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError:
+            raise ValueError("has a port that is not a number") from None
+        if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+            raise ValueError("must look like redis://host:6379/0")
+        return value.strip()
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(
+                "must be the full URL Telegram posts to, e.g. https://bot.example.com/tg/hook"
+            )
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_RE.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_URL needs WEBHOOK_SECRET (1-256 characters of A-Z, a-z, 0-9, _ and -)"
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of WEBHOOK_URL, where the bot's own server takes Telegram's POSTs."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     def require_bot_token(self) -> str:
         if self.bot_token is None:
@@ -175,9 +258,9 @@ class SettingsError(Exception):
 def describe_validation_error(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
-        name = ".".join(str(p) for p in error["loc"]).upper() or "settings"
+        name = ".".join(str(p) for p in error["loc"]).upper()
         message = str(error["msg"]).removeprefix("Value error, ")
-        lines.append(f"{name}: {message}")
+        lines.append(f"{name}: {message}" if name else message)
     return "; ".join(lines)
 
 

@@ -4,7 +4,6 @@ bookings of 20 specialists. See benchmarks/booking.py."""
 from __future__ import annotations
 
 import random
-import sqlite3
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from time import perf_counter
@@ -29,9 +28,10 @@ from benchmarks.common import (
     new_clock,
     timed,
 )
-from database.connection import Database
+from database.engine import Conn
 from database.migrate import migrate
 from database.migrations.base import MigrationContext
+from database.sqlite import SqliteDatabase
 from services.booking import ClientBookingService
 from services.catalog import CatalogService
 from services.schedule import ScheduleService
@@ -58,9 +58,9 @@ async def prepare_calendar(path: Path) -> tuple[int, dict[str, Any]]:
     migrate(path, MigrationContext(tz=TZ, now=NOW))
     clock = new_clock()
     rng = random.Random(20261201)
-    async with Database(path, busy_timeout_ms=BUSY_TIMEOUT_MS) as db:
+    async with SqliteDatabase(path, busy_timeout_ms=BUSY_TIMEOUT_MS) as db:
 
-        def add_specialists(conn: sqlite3.Connection) -> None:
+        def add_specialists(conn: Conn) -> None:
             conn.executemany(
                 "INSERT INTO specialists (name, sort_order, created_at) VALUES (?, ?, ?)",
                 [(f"Specialist {n}", n, to_ts(NOW)) for n in range(2, CAL_SPECIALISTS + 1)],
@@ -114,7 +114,7 @@ async def prepare_calendar(path: Path) -> tuple[int, dict[str, Any]]:
                 )
             )
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: Conn) -> None:
             conn.executemany(
                 "INSERT INTO clients (id, first_name, created_at, updated_at) VALUES (?, ?, ?, ?)",
                 [(cid, f"Client {cid}", now_ts, now_ts) for cid in client_ids],
@@ -151,7 +151,7 @@ async def run_calendar(path: Path) -> tuple[list[Timing], dict[str, Any]]:
     service_id, info = await prepare_calendar(path)
     day = date(2026, 12, 10)  # a partly booked Thursday
     info["free_times_day"] = day.isoformat()
-    async with Database(path, busy_timeout_ms=BUSY_TIMEOUT_MS) as db:
+    async with SqliteDatabase(path, busy_timeout_ms=BUSY_TIMEOUT_MS) as db:
         service = ClientBookingService(db, RULES, new_clock())
         year, month = TODAY.year, TODAY.month
         timings = [

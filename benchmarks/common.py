@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 import aiosqlite
 from pytz.tzinfo import BaseTzInfo
 
-from database.connection import Work, connect_sync, run_in_transaction
+from database.engine import Conn, Database, Work
+from database.sqlite import connect_sync, run_in_transaction
 from domain.actors import Actor
 from domain.rules import Rules
 from utils.timeutil import Clock, get_tz, localize_strict
@@ -143,17 +144,25 @@ class RunResult:
         self.outcomes = dict(sorted(outcomes.items()))
 
 
-def count_overlaps(path: Path) -> tuple[int, int]:
+def _overlaps(conn: Conn) -> tuple[int, int]:
     """(overlapping pairs of active bookings of one specialist, active bookings)."""
+    overlaps = int(conn.execute(OVERLAPS_SQL).fetchone()[0])
+    active = int(
+        conn.execute("SELECT count(*) FROM bookings WHERE status = 'active'").fetchone()[0]
+    )
+    return overlaps, active
+
+
+async def count_overlaps(db: Database) -> tuple[int, int]:
+    return await db.read(_overlaps, "bench.overlaps")
+
+
+def count_overlaps_in_file(path: Path) -> tuple[int, int]:
     conn = connect_sync(path, BUSY_TIMEOUT_MS)
     try:
-        overlaps = int(conn.execute(OVERLAPS_SQL).fetchone()[0])
-        active = int(
-            conn.execute("SELECT count(*) FROM bookings WHERE status = 'active'").fetchone()[0]
-        )
+        return _overlaps(conn)
     finally:
         conn.close()
-    return overlaps, active
 
 
 # ---------------------------------------------------------------- the limit's database

@@ -32,12 +32,14 @@ from benchmarks.common import (
     InlineDatabase,
     RunResult,
     count_overlaps,
+    count_overlaps_in_file,
     new_clock,
 )
-from database.connection import Database, _on_thread, configure
 from database.db_retry import is_busy_error
+from database.engine import Database
 from database.migrate import migrate
 from database.migrations.base import MigrationContext
+from database.sqlite import SqliteDatabase, _on_thread, configure
 from services.booking import ClientBookingService
 from services.catalog import CatalogService
 from services.schedule import ScheduleService
@@ -56,87 +58,101 @@ class Contended:
 
 
 async def prepare_contended(path: Path, wanted: int) -> Contended:
-    """A fresh database with one specialist and exactly ``wanted`` free starts in the horizon.
+    """A fresh SQLite file with one specialist and exactly ``wanted`` free starts."""
+    migrate(path, MigrationContext(tz=TZ, now=NOW))
+    async with SqliteDatabase(path, busy_timeout_ms=BUSY_TIMEOUT_MS) as db:
+        service_id, specialist_id, starts = await populate(db, wanted)
+    return Contended(path, service_id, specialist_id, starts)
+
+
+async def populate(db: Database, wanted: int) -> tuple[int, int, list[datetime]]:
+    """One specialist and exactly ``wanted`` free starts in the horizon, on a migrated
+    database: (service id, specialist id, the starts).
 
     Weekly hours give 10 starts a day. Today is closed (the lead time would leave it partial),
     then whole days stay open until ``wanted`` is reached (the last one trimmed with custom
     hours if needed) and the rest of the horizon is closed, with date exceptions.
     """
-    migrate(path, MigrationContext(tz=TZ, now=NOW))
     clock = new_clock()
-    async with Database(path, busy_timeout_ms=BUSY_TIMEOUT_MS) as db:
-        schedule = ScheduleService(db, clock)
-        await schedule.seed_weekly_hours(parse_weekly(HOURS))
-        service = await CatalogService(db, clock).add(
-            ADMIN, name="Haircut", duration_minutes=DURATION, price=1500
-        )
-        specialists = await db.read(
-            lambda c: [int(r[0]) for r in c.execute("SELECT id FROM specialists")]
-        )
-        if len(specialists) != 1:
-            raise RuntimeError(f"expected one specialist, found {specialists}")
-        booking = ClientBookingService(db, RULES, clock)
-        last = RULES.last_bookable_day(NOW)
-        days = [TODAY + timedelta(days=n) for n in range((last - TODAY).days + 1)]
-        remaining = wanted
-        for day in days:
-            if day == TODAY or remaining == 0:
-                await schedule.set_day(day, None, ADMIN, reason="benchmark: closed")
-                continue
-            free = sorted(await booking.free_times(service.id, day))
-            if len(free) > remaining:
-                keep_until = free[remaining - 1] + timedelta(minutes=DURATION)
-                end = keep_until.astimezone(TZ)
-                end_minute = end.hour * 60 + end.minute
-                await schedule.set_day(
-                    day, [(OPEN_MINUTE, end_minute)], ADMIN, reason="benchmark: trimmed"
-                )
-                remaining = 0
-            else:
-                remaining -= len(free)
-        if remaining:
-            raise SystemExit(
-                f"--starts {wanted}: the {len(days)}-day horizon has only {wanted - remaining}"
-                f" starts with hours '{HOURS}'"
+    schedule = ScheduleService(db, clock)
+    await schedule.seed_weekly_hours(parse_weekly(HOURS))
+    service = await CatalogService(db, clock).add(
+        ADMIN, name="Haircut", duration_minutes=DURATION, price=1500
+    )
+    specialists = await db.read(
+        lambda c: [int(r[0]) for r in c.execute("SELECT id FROM specialists")]
+    )
+    if len(specialists) != 1:
+        raise RuntimeError(f"expected one specialist, found {specialists}")
+    booking = ClientBookingService(db, RULES, clock)
+    last = RULES.last_bookable_day(NOW)
+    days = [TODAY + timedelta(days=n) for n in range((last - TODAY).days + 1)]
+    remaining = wanted
+    for day in days:
+        if day == TODAY or remaining == 0:
+            await schedule.set_day(day, None, ADMIN, reason="benchmark: closed")
+            continue
+        free = sorted(await booking.free_times(service.id, day))
+        if len(free) > remaining:
+            keep_until = free[remaining - 1] + timedelta(minutes=DURATION)
+            end = keep_until.astimezone(TZ)
+            end_minute = end.hour * 60 + end.minute
+            await schedule.set_day(
+                day, [(OPEN_MINUTE, end_minute)], ADMIN, reason="benchmark: trimmed"
             )
-        starts: list[datetime] = []
-        for day in days:
-            starts.extend(sorted(await booking.free_times(service.id, day)))
+            remaining = 0
+        else:
+            remaining -= len(free)
+    if remaining:
+        raise SystemExit(
+            f"--starts {wanted}: the {len(days)}-day horizon has only {wanted - remaining}"
+            f" starts with hours '{HOURS}'"
+        )
+    starts: list[datetime] = []
+    for day in days:
+        starts.extend(sorted(await booking.free_times(service.id, day)))
     if len(starts) != wanted:
         raise RuntimeError(f"free_times lists {len(starts)} starts, expected {wanted}")
-    return Contended(path, service.id, specialists[0], starts)
+    return service.id, specialists[0], starts
 
 
 def check_result(result: RunResult, path: Path) -> None:
-    result.overlaps, result.active_rows = count_overlaps(path)
+    result.overlaps, result.active_rows = count_overlaps_in_file(path)
 
 
 # ---------------------------------------------------------------- part 1: the three runs
 
 
 async def run_ours(setup: Contended, clients: int) -> RunResult:
-    result = RunResult("ours", clients, clients)
+    async with SqliteDatabase(setup.path, busy_timeout_ms=BUSY_TIMEOUT_MS) as db:
+        return await run_booking_storm(db, "ours", setup.service_id, setup.starts, clients)
+
+
+async def run_booking_storm(
+    db: Database, name: str, service_id: int, starts: list[datetime], clients: int
+) -> RunResult:
+    """``clients`` distinct clients at once, client i booking start i % len(starts)."""
+    result = RunResult(name, clients, clients)
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
-    async with Database(setup.path, busy_timeout_ms=BUSY_TIMEOUT_MS) as db:
-        service = ClientBookingService(db, RULES, new_clock())
+    service = ClientBookingService(db, RULES, new_clock())
 
-        async def attempt(i: int) -> None:
-            start = setup.starts[i % len(setup.starts)]
-            began = perf_counter()
-            try:
-                booked = await service.book(CLIENT_BASE + i, setup.service_id, start)
-                outcomes[booked.outcome.value] += 1
-            except Exception as exc:
-                result.errors[type(exc).__name__] = result.errors.get(type(exc).__name__, 0) + 1
-                outcomes["error"] += 1
-            latencies.append(perf_counter() - began)
-
+    async def attempt(i: int) -> None:
+        start = starts[i % len(starts)]
         began = perf_counter()
-        await asyncio.gather(*(attempt(i) for i in range(clients)))
-        wall = perf_counter() - began
+        try:
+            booked = await service.book(CLIENT_BASE + i, service_id, start)
+            outcomes[booked.outcome.value] += 1
+        except Exception as exc:
+            result.errors[type(exc).__name__] = result.errors.get(type(exc).__name__, 0) + 1
+            outcomes["error"] += 1
+        latencies.append(perf_counter() - began)
+
+    began = perf_counter()
+    await asyncio.gather(*(attempt(i) for i in range(clients)))
+    wall = perf_counter() - began
     result.finish(wall, latencies, outcomes)
-    check_result(result, setup.path)
+    result.overlaps, result.active_rows = await count_overlaps(db)
     return result
 
 
@@ -201,7 +217,7 @@ async def _baseline_tx(
         if list(rows):
             await conn.execute("ROLLBACK")
             return "slot_taken"
-        # The clients row is needed by the foreign key (BookingService does the same).
+        # The clients row is needed by the foreign key (ClientBookingService does the same).
         await conn.execute(
             "INSERT OR IGNORE INTO clients (id, created_at, updated_at) VALUES (?, ?, ?)",
             (client_id, now_ts, now_ts),

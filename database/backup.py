@@ -28,7 +28,7 @@ def backup_file(source: sqlite3.Connection, target: Path | str) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     from config import load_settings_or_exit
-    from database.connection import connect_sync
+    from database.sqlite import connect_sync
     from utils.logging_setup import setup_logging
 
     args = sys.argv[1:] if argv is None else argv

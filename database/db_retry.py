@@ -1,9 +1,12 @@
-"""Retry of whole transactions when SQLite says another process holds the write lock.
+"""Retry of whole transactions when the database reports a lock conflict.
 
-busy_timeout already makes SQLite wait inside one attempt; this layer covers what is left
-(a lock held longer than the timeout, SQLITE_BUSY returned without waiting) by re-running the
-whole unit of work with exponential backoff. Units of work are functions of the database state
-and their arguments, so running one again is safe: the failed attempt was rolled back.
+SQLite: busy_timeout already makes SQLite wait inside one attempt; this layer covers what is
+left (a lock held longer than the timeout, SQLITE_BUSY returned without waiting). PostgreSQL:
+a deadlock (40P01), a serialization failure (40001) or the overlap constraint firing (23P01,
+another transaction booked the time first) re-run the unit, which then sees the winner's row.
+Either way the whole unit of work runs again with exponential backoff. Units of work are
+functions of the database state and their arguments, so running one again is safe: the failed
+attempt was rolled back.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from database.engine import DatabaseUnavailable
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -22,7 +27,7 @@ T = TypeVar("T")
 _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
-class DatabaseBusyError(RuntimeError):
+class DatabaseBusyError(DatabaseUnavailable):
     """The database stayed locked through every retry."""
 
 
@@ -49,18 +54,25 @@ def is_busy_error(exc: BaseException) -> bool:
 
 
 def give_up(label: str, policy: RetryPolicy, exc: BaseException) -> DatabaseBusyError:
-    logger.error("%s: still locked after %d retries", label, policy.max_retries)
+    logger.error("%s: still in conflict after %d retries", label, policy.max_retries)
     error = DatabaseBusyError(f"{label}: database is locked")
     error.__cause__ = exc
     return error
 
 
-def announce_retry(label: str, policy: RetryPolicy, exc: BaseException, retry: int) -> float:
+def announce_retry(
+    label: str,
+    policy: RetryPolicy,
+    exc: BaseException,
+    retry: int,
+    what: str = "database is locked",
+) -> float:
     """Log retry number ``retry`` of ``label`` and return how long to wait before it."""
     wait = policy.delay_before(retry)
     logger.warning(
-        "%s: database is locked (%s); retry %d/%d in %.2fs",
+        "%s: %s (%s); retry %d/%d in %.2fs",
         label,
+        what,
         exc,
         retry,
         policy.max_retries,
@@ -74,15 +86,18 @@ async def run_with_retry(
     policy: RetryPolicy,
     label: str,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    *,
+    retryable: Callable[[BaseException], bool] = is_busy_error,
+    what: str = "database is locked",
 ) -> T:
     retry = 0
     while True:
         try:
             return await attempt()
-        except sqlite3.OperationalError as exc:
-            if not is_busy_error(exc):
+        except Exception as exc:
+            if not retryable(exc):
                 raise
             retry += 1
             if retry > policy.max_retries:
                 raise give_up(label, policy, exc) from exc
-            await sleep(announce_retry(label, policy, exc, retry))
+            await sleep(announce_retry(label, policy, exc, retry, what))

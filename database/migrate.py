@@ -1,8 +1,9 @@
-"""Versioned, forward-only migrations: ``python -m database.migrate``.
+"""Versioned, forward-only migrations, per engine: ``python -m database.migrate``.
 
-Each module database/migrations/mNNNN_*.py has VERSION, NAME and upgrade(conn, ctx). Each runs
-in its own BEGIN IMMEDIATE transaction together with its schema_migrations row, so a failure
-leaves the database as it was, and two processes starting at once apply it once.
+Each module database/migrations/<engine>/mNNNN_*.py has VERSION, NAME and upgrade(conn, ctx).
+Each runs in its own transaction together with its schema_migrations row, so a failure leaves
+the database as it was. Two processes starting at once apply each migration once: SQLite's
+BEGIN IMMEDIATE, PostgreSQL's advisory lock held while migrating.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
-from database import migrations as migrations_package
 from database.backup import backup_file
-from database.connection import connect_sync
+from database.engine import DatabaseUnavailable, DatabaseUrl, DriverMissing, require_module
 from database.migrations.base import MigrationContext, MigrationError
+from database.sqlite import connect_sync
 from utils.timeutil import system_clock, to_ts
 
 logger = logging.getLogger(__name__)
@@ -40,12 +41,17 @@ class MigrationReport:
     current_version: int = 0
 
 
-def discover() -> list[Migration]:
+# Any 64-bit number, the same in every process: who migrates a PostgreSQL database now.
+PG_MIGRATION_LOCK = 7_344_201_912
+
+
+def discover(engine: str = "sqlite") -> list[Migration]:
+    package = importlib.import_module(f"database.migrations.{engine}")
     found = []
-    for info in pkgutil.iter_modules(migrations_package.__path__):
+    for info in pkgutil.iter_modules(package.__path__):
         if not info.name.startswith("m") or not info.name[1:5].isdigit():
             continue
-        module: ModuleType = importlib.import_module(f"{migrations_package.__name__}.{info.name}")
+        module: ModuleType = importlib.import_module(f"{package.__name__}.{info.name}")
         found.append(Migration(module.VERSION, module.NAME, module.upgrade))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
@@ -130,6 +136,57 @@ def _backup_aside(conn: sqlite3.Connection, path: Path, version: int, now: datet
     return target
 
 
+def migrate_postgres(
+    dsn: str, ctx: MigrationContext, *, migrations: list[Migration] | None = None
+) -> MigrationReport:
+    psycopg = require_module("psycopg", "PostgreSQL")
+    migrations = discover("postgresql") if migrations is None else migrations
+    report = MigrationReport()
+    try:
+        connection = psycopg.connect(dsn, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(f"PostgreSQL not reachable: {exc}".strip()) from None
+    with connection as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (PG_MIGRATION_LOCK,))
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+            )
+
+            def applied() -> set[int]:
+                rows = conn.execute("SELECT version FROM schema_migrations").fetchall()
+                return {int(row[0]) for row in rows}
+
+            for migration in migrations:
+                if migration.version in applied():
+                    continue
+                logger.info("applying migration %04d: %s", migration.version, migration.name)
+                with conn.transaction():
+                    migration.upgrade(conn, ctx)
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at)"
+                        " VALUES (%s, %s, %s)",
+                        (migration.version, migration.name, to_ts(ctx.now)),
+                    )
+                report.applied.append(migration.version)
+            report.current_version = max(applied(), default=0)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (PG_MIGRATION_LOCK,))
+    return report
+
+
+def migrate_url(
+    url: DatabaseUrl, ctx: MigrationContext, *, busy_timeout_ms: int = 5000
+) -> MigrationReport:
+    """Migrate the database DATABASE_URL names, whichever engine it is."""
+    if url.dialect == "postgresql":
+        assert url.dsn is not None
+        return migrate_postgres(url.dsn, ctx)
+    assert url.path is not None
+    return migrate(url.path, ctx, busy_timeout_ms=busy_timeout_ms)
+
+
 def main() -> int:
     from config import load_settings_or_exit
     from utils.logging_setup import setup_logging
@@ -139,9 +196,12 @@ def main() -> int:
     setup_logging(settings.log_level, settings.log_file)
     ctx = MigrationContext(tz=get_tz(settings.timezone), now=system_clock())
     try:
-        report = migrate(settings.database_path, ctx, busy_timeout_ms=settings.db_busy_timeout_ms)
+        report = migrate_url(settings.database, ctx, busy_timeout_ms=settings.db_busy_timeout_ms)
     except MigrationError as exc:
         logger.error("migration failed, nothing was changed: %s", exc)
+        return 1
+    except (DatabaseUnavailable, DriverMissing) as exc:
+        logger.error("cannot migrate: %s", exc)
         return 1
     if report.applied:
         logger.info("applied %s; schema is at version %d", report.applied, report.current_version)

@@ -1,5 +1,5 @@
 """The business's rules, and the business as clients see it: built once from Settings
-(``config.Settings.rules()`` / ``business()``), read by services and views alike.
+(``services.container.rules_from`` / ``business_from``), read by services and views alike.
 
 Each rule is decided here and nowhere else: what a client may book (lead time, horizon, the
 per-client limit), until when they may cancel or move, which reminders a booking gets, what a
@@ -151,10 +151,6 @@ class Business:
     phone: str
     currency: str
     rules: Rules
-
-    @property
-    def tz(self) -> BaseTzInfo:
-        return self.rules.tz
 
     def local(self, moment: datetime) -> datetime:
         return self.rules.local(moment)

@@ -9,10 +9,9 @@ the outcome to text in one place.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime
 
-from database.connection import Database
+from database.engine import Conn, Database
 from database.repo import bookings, catalog
 from domain.actors import Actor
 from domain.bookings import BookingDetails
@@ -42,7 +41,7 @@ class ClientBookingService:
         """Book ``start`` for the client; ``specialist_id`` None means any free specialist."""
         now, rules = self.clock(), self.rules
 
-        def work(conn: sqlite3.Connection) -> BookingResult:
+        def work(conn: Conn) -> BookingResult:
             placed = placement.place(
                 conn, rules, client_id, service_id, start, specialist_id, now, None
             )
@@ -85,7 +84,7 @@ class ClientBookingService:
         """Validate a step of the flow (ids come from buttons, so they may be stale or forged)."""
         now, rules, actor = self.clock(), self.rules, Actor.client(client_id)
 
-        def work(conn: sqlite3.Connection) -> Selection | BookingResult:
+        def work(conn: Conn) -> Selection | BookingResult:
             service = catalog.get_service(conn, service_id)
             if service is None or not service.is_active:
                 return BookingResult(Outcome.SERVICE_INACTIVE)
@@ -127,7 +126,7 @@ class ClientBookingService:
         """
         now, rules, actor = self.clock(), self.rules, Actor.client(client_id)
 
-        def work(conn: sqlite3.Connection) -> BookingResult:
+        def work(conn: Conn) -> BookingResult:
             booking = bookings.get(conn, booking_id)
             refusal = rules.change_refusal(booking, actor, now)
             if refusal is not None:
@@ -149,7 +148,7 @@ class ClientBookingService:
         """
         now, rules = self.clock(), self.rules
 
-        def work(conn: sqlite3.Connection) -> dict[datetime, list[int]]:
+        def work(conn: Conn) -> dict[datetime, list[int]]:
             loaded = placement.load(
                 conn, rules, service_id, specialist_id, day, day, now, moving_id
             )
@@ -171,7 +170,7 @@ class ClientBookingService:
         now, rules = self.clock(), self.rules
         days = month_days(year, month)
 
-        def work(conn: sqlite3.Connection) -> set[date]:
+        def work(conn: Conn) -> set[date]:
             loaded = placement.load(
                 conn, rules, service_id, specialist_id, days[0], days[-1], now, moving_id
             )

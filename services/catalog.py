@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from database.connection import Database
+from database.engine import Conn, Database
 from database.repo import audit, bookings, catalog
 from domain.actors import Actor
 from domain.catalog import Service
@@ -36,7 +34,7 @@ class CatalogService:
         """A new active service, offered by every active specialist until told otherwise."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> Service:
+        def work(conn: Conn) -> Service:
             service_id = catalog.insert_service(
                 conn,
                 name=name,
@@ -67,7 +65,7 @@ class CatalogService:
     async def update(self, service_id: int, actor: Actor, **fields: object) -> CatalogOutcome:
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> CatalogOutcome:
+        def work(conn: Conn) -> CatalogOutcome:
             if not catalog.update_service(conn, service_id, now, **fields):
                 return CatalogOutcome.NOT_FOUND
             audit.record(
@@ -91,7 +89,7 @@ class CatalogService:
         """Refused (IN_USE) while any booking, of any status, refers to the service."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> CatalogOutcome:
+        def work(conn: Conn) -> CatalogOutcome:
             if catalog.get_service(conn, service_id) is None:
                 return CatalogOutcome.NOT_FOUND
             if bookings.count_of_service(conn, service_id):

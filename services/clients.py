@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from database.connection import Database
+from database.engine import Conn, Database
 from database.repo import clients
 from domain.clients import Client
 from utils.i18n import Language, pick_language
@@ -41,7 +39,7 @@ class ClientService:
         now = self.clock()
         language = pick_language(language_code, self.default_language)
 
-        def work(conn: sqlite3.Connection) -> Client:
+        def work(conn: Conn) -> Client:
             return clients.upsert(
                 conn,
                 client_id=user_id,
@@ -90,7 +88,7 @@ class ClientService:
     async def _update(self, user_id: int, **fields: str | int) -> Client:
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> Client:
+        def work(conn: Conn) -> Client:
             client = clients.update(conn, user_id, now, **fields)
             assert client is not None, "clients are created by touch() before anything else"
             return client

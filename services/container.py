@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config import Settings
-from database.connection import Database
 from database.db_retry import RetryPolicy
+from database.engine import Database, require_module
+from database.sqlite import SqliteDatabase
 from domain.rules import Business, Rules
 from services.booking import ClientBookingService
 from services.catalog import CatalogService
@@ -82,15 +83,22 @@ def business_from(settings: Settings) -> Business:
 
 
 def database_for(settings: Settings) -> Database:
-    return Database(
-        settings.database_path,
-        busy_timeout_ms=settings.db_busy_timeout_ms,
-        retry=RetryPolicy(
-            max_retries=settings.db_max_retries,
-            delay=settings.db_retry_delay,
-            backoff=settings.db_retry_backoff,
-        ),
+    """The engine DATABASE_URL names (not opened yet). PostgreSQL's driver is imported only
+    here, only when it is asked for."""
+    retry = RetryPolicy(
+        max_retries=settings.db_max_retries,
+        delay=settings.db_retry_delay,
+        backoff=settings.db_retry_backoff,
     )
+    url = settings.database
+    if url.dialect == "postgresql":
+        postgres = require_module("database.postgres", "PostgreSQL")
+        database: Database = postgres.PostgresDatabase(
+            url.dsn, pool_size=settings.db_pool_size, retry=retry
+        )
+        return database
+    assert url.path is not None
+    return SqliteDatabase(url.path, busy_timeout_ms=settings.db_busy_timeout_ms, retry=retry)
 
 
 def build_services(settings: Settings, db: Database, clock: Clock = system_clock) -> Container:

@@ -3,12 +3,9 @@ their reminders. (Delivering due reminders is services/reminders.py.)"""
 
 from __future__ import annotations
 
-import sqlite3
-
-from database.connection import Database
+from database.engine import Conn, Database
 from database.repo import audit, bookings, outbox
 from domain.actors import SYSTEM
-from domain.bookings import BookingStatus
 from domain.rules import Rules
 from utils.timeutil import Clock, system_clock
 
@@ -23,10 +20,9 @@ class JobsService:
         """Active bookings whose end has passed become completed (admins may still mark no-show)."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> int:
-            ended = bookings.active_ended_before(conn, now, limit)
+        def work(conn: Conn) -> int:
+            ended = bookings.complete_ended(conn, now, limit)
             for booking_id in ended:
-                bookings.set_status(conn, booking_id, BookingStatus.COMPLETED, now)
                 audit.record(
                     conn,
                     actor=SYSTEM,
@@ -45,7 +41,7 @@ class JobsService:
         layout, which had no reminders): every booking is reminded the same way."""
         now, rules = self.clock(), self.rules
 
-        def work(conn: sqlite3.Connection) -> int:
+        def work(conn: Conn) -> int:
             missing = bookings.active_without_outbox(conn, now)
             for booking in missing:
                 outbox.insert(

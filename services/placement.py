@@ -8,12 +8,12 @@ engine's (services/slots.py), the same functions that list free times to clients
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from database.repo import audit, bookings, catalog, clients, outbox, schedule
+from database.engine import Conn
+from database.repo import audit, bookings, catalog, clients, locks, outbox, schedule
 from domain.actors import Actor
 from domain.bookings import RESCHEDULED_REASON, Booking, BookingStatus
 from domain.catalog import Service
@@ -27,6 +27,7 @@ from services.slots import (
     hours_for_day,
     is_candidate,
 )
+from utils.hours import WeeklyHours
 from utils.timeutil import day_bounds_utc
 
 
@@ -47,13 +48,23 @@ class Loaded:
     query: SlotQuery
 
 
+def hours(
+    conn: Conn, specialist_ids: Sequence[int], first: date, last: date
+) -> tuple[dict[int, WeeklyHours], list[ScheduleException]]:
+    """Weekly hours of the specialists, and the date exceptions of the range."""
+    return schedule.weekly_hours(conn, specialist_ids), schedule.exceptions_between(
+        conn, first, last
+    )
+
+
 def schedules(
-    conn: sqlite3.Connection,
+    conn: Conn,
     rules: Rules,
     specialist_ids: Sequence[int],
     first: date,
     last: date,
     exclude_booking: int | None = None,
+    known_hours: tuple[dict[int, WeeklyHours], list[ScheduleException]] | None = None,
 ) -> tuple[list[SpecialistSchedule], list[ScheduleException]]:
     start, _ = day_bounds_utc(rules.tz, first)
     _, end = day_bounds_utc(rules.tz, last)
@@ -63,13 +74,13 @@ def schedules(
         conn, start, end + timedelta(days=1), specialist_ids, exclude_booking=exclude_booking
     )
     index = busy_by_specialist(busy, specialist_ids)
-    weekly = schedule.weekly_hours(conn, specialist_ids)
+    weekly, exceptions = known_hours or hours(conn, specialist_ids, first, last)
     found = [SpecialistSchedule(sid, weekly[sid], index[sid]) for sid in specialist_ids]
-    return found, schedule.exceptions_between(conn, first, last)
+    return found, exceptions
 
 
 def load(
-    conn: sqlite3.Connection,
+    conn: Conn,
     rules: Rules,
     service_id: int,
     specialist_id: int | None,
@@ -89,7 +100,7 @@ def load(
 
 
 def place(
-    conn: sqlite3.Connection,
+    conn: Conn,
     rules: Rules,
     client_id: int,
     service_id: int,
@@ -98,31 +109,39 @@ def place(
     now: datetime,
     replacing: Booking | None,
 ) -> BookingResult | Placed:
-    """Decide whether ``start`` can be booked and by whom; the refusal otherwise."""
+    """Decide whether ``start`` can be booked and by whom; the refusal otherwise.
+
+    What other bookings cannot change (the service, who offers it, their hours) is read first;
+    then the client and the specialists concerned are locked (PostgreSQL; database/repo/locks.py)
+    and what they can change is read: the client's bookings and the busy times.
+    """
     service = catalog.get_service(conn, service_id)
     if service is None:
         return BookingResult(Outcome.UNKNOWN_SERVICE)
     if not service.is_active:
         return BookingResult(Outcome.SERVICE_INACTIVE)
+    offering = [s.id for s in catalog.specialists_for_service(conn, service_id)]
+    known = specialist_id is None or specialist_id in offering
+    candidates = offering if specialist_id is None else [specialist_id] if known else []
+    day = rules.local(start).date()
+    known_hours = hours(conn, candidates, day, day) if candidates else None
+    moved_from = [replacing.specialist_id] if replacing else []
+    locks.for_booking(conn, client_id, [*candidates, *moved_from])
+
     # A double click on Confirm (or a retried request) must not read as "taken by someone".
     mine = bookings.active_at(conn, client_id, service_id, start)
     if mine is not None and (replacing is None or mine.id != replacing.id):
         return BookingResult(Outcome.ALREADY_BOOKED, mine)
     if start < rules.earliest_start(now):
         return BookingResult(Outcome.TOO_SOON)
-    day = rules.local(start).date()
     if day > rules.last_bookable_day(now):
         return BookingResult(Outcome.TOO_FAR)
     exclude = replacing.id if replacing else None
     if rules.limit_reached(bookings.count_future_active(conn, client_id, now, exclude)):
         return BookingResult(Outcome.LIMIT_REACHED)
-
-    offering = [s.id for s in catalog.specialists_for_service(conn, service_id)]
-    if specialist_id is not None:
-        if specialist_id not in offering:
-            return BookingResult(Outcome.UNKNOWN_SPECIALIST)
-        offering = [specialist_id]
-    found, exceptions = schedules(conn, rules, offering, day, day, exclude)
+    if not known:
+        return BookingResult(Outcome.UNKNOWN_SPECIALIST)
+    found, exceptions = schedules(conn, rules, candidates, day, day, exclude, known_hours)
     query = SlotQuery.of(rules, service, now)
 
     # Lead time and horizon were checked above; what is left is the one start itself.
@@ -146,7 +165,7 @@ def place(
     return Placed(service, least_loaded(conn, rules, free, day))
 
 
-def least_loaded(conn: sqlite3.Connection, rules: Rules, free: Sequence[int], day: date) -> int:
+def least_loaded(conn: Conn, rules: Rules, free: Sequence[int], day: date) -> int:
     """Among free specialists (in display order), the one with the fewest bookings that day."""
     if len(free) == 1:
         return free[0]
@@ -156,7 +175,7 @@ def least_loaded(conn: sqlite3.Connection, rules: Rules, free: Sequence[int], da
 
 
 def insert(
-    conn: sqlite3.Connection,
+    conn: Conn,
     rules: Rules,
     client_id: int,
     placed: Placed,
@@ -202,7 +221,7 @@ def refused(outcome: Outcome, booking: Booking | None) -> BookingResult:
 
 
 def cancel_in_tx(
-    conn: sqlite3.Connection, booking: Booking, actor: Actor, reason: str | None, now: datetime
+    conn: Conn, booking: Booking, actor: Actor, reason: str | None, now: datetime
 ) -> Booking:
     """The booking cancelled, its pending reminders voided, the audit row written."""
     cancelled = bookings.set_status(
@@ -222,7 +241,7 @@ def cancel_in_tx(
 
 
 def cancel(
-    conn: sqlite3.Connection,
+    conn: Conn,
     rules: Rules,
     booking_id: int,
     actor: Actor,
@@ -239,7 +258,7 @@ def cancel(
 
 
 def reschedule(
-    conn: sqlite3.Connection,
+    conn: Conn,
     rules: Rules,
     booking_id: int,
     new_start: datetime,

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from database.connection import Database
+from database.engine import Conn, Database
 from database.repo import outbox
 from domain.reminders import (
     DueEntry,
@@ -104,7 +103,7 @@ class ReminderService:
             )
         return report
 
-    def _claim(self, conn: sqlite3.Connection, report: DispatchReport) -> list[DueReminder]:
+    def _claim(self, conn: Conn, report: DispatchReport) -> list[DueReminder]:
         now = self.clock()
         outbox.abandon_stale_sending(conn, now - STALE_SENDING, now)
         report.skipped.extend(outbox.skip_superseded(conn, now))

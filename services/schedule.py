@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import date
 
-from database.connection import Database
+from database.engine import Conn, Database
 from database.repo import audit, catalog, schedule
 from domain.actors import SYSTEM, Actor
 from utils.hours import Interval, WeeklyHours, format_intervals
@@ -29,7 +28,7 @@ class ScheduleService:
         """
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> bool:
+        def work(conn: Conn) -> bool:
             if audit.get_state(conn, SEEDED_KEY) is not None:
                 return False
             for specialist in catalog.list_specialists(conn, active_only=False):
@@ -55,13 +54,9 @@ class ScheduleService:
         """True once per local day: the caller sends that day's digest. Survives restarts, so a
         restart after the digest time can catch up without a second digest the same day."""
 
-        def work(conn: sqlite3.Connection) -> bool:
-            if audit.get_state(conn, DIGEST_KEY) == day.isoformat():
-                return False
-            audit.set_state(conn, DIGEST_KEY, day.isoformat())
-            return True
-
-        return await self.db.write(work, "digest.claim")
+        return await self.db.write(
+            lambda conn: audit.claim_state(conn, DIGEST_KEY, day.isoformat()), "digest.claim"
+        )
 
     async def weekly(self, specialist_id: int) -> WeeklyHours:
         result = await self.db.read(lambda c: schedule.weekly_hours(c, [specialist_id]))
@@ -70,7 +65,7 @@ class ScheduleService:
     async def weekly_all(self) -> dict[int, WeeklyHours]:
         """Weekly hours of every specialist (active or not), by specialist id."""
 
-        def work(conn: sqlite3.Connection) -> dict[int, WeeklyHours]:
+        def work(conn: Conn) -> dict[int, WeeklyHours]:
             ids = [s.id for s in catalog.list_specialists(conn, active_only=False)]
             return schedule.weekly_hours(conn, ids)
 
@@ -89,7 +84,7 @@ class ScheduleService:
         """Set one weekday's hours of a specialist, or of every specialist (``None``)."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> bool:
+        def work(conn: Conn) -> bool:
             if specialist_id is None:
                 ids = [s.id for s in catalog.list_specialists(conn, active_only=False)]
             elif catalog.get_specialist(conn, specialist_id) is None:
@@ -123,7 +118,7 @@ class ScheduleService:
         """Override one date: None closes it, a list sets custom hours (replacing earlier ones)."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Conn) -> None:
             schedule.clear_exceptions(conn, day, specialist_id)
             for hours in intervals if intervals is not None else [None]:
                 schedule.add_exception(
@@ -154,7 +149,7 @@ class ScheduleService:
         """Drop the date's overrides: the weekly hours apply again. Returns how many went."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> int:
+        def work(conn: Conn) -> int:
             removed = schedule.clear_exceptions(conn, day, specialist_id)
             audit.record(
                 conn,

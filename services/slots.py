@@ -1,7 +1,8 @@
 """The slot engine: pure functions from a schedule, the bookings and the clock to free times.
 
 Nothing here touches the database or the clock; callers pass both in. The same functions decide
-what the client is shown and what BookingService accepts, so the two can never disagree.
+what the client is shown and what a booking accepts (services/placement.py), so the two can never
+disagree.
 
 Time rules: candidate starts are laid on the local wall clock every ``step`` minutes from the
 start of each working interval. A wall time the clocks skip (spring-forward gap) does not exist

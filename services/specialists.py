@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
-from database.connection import Database
+from database.engine import Conn, Database
 from database.repo import audit, bookings, catalog
 from domain.actors import Actor
 from domain.catalog import Specialist, SpecialistInfo
@@ -19,7 +18,7 @@ class SpecialistService:
         self.clock = clock
 
     async def list(self) -> list[SpecialistInfo]:
-        def work(conn: sqlite3.Connection) -> list[SpecialistInfo]:
+        def work(conn: Conn) -> list[SpecialistInfo]:
             return [
                 SpecialistInfo(sp, catalog.service_ids_of_specialist(conn, sp.id))
                 for sp in catalog.list_specialists(conn, active_only=False)
@@ -31,7 +30,7 @@ class SpecialistService:
         """A new active specialist with no services and no hours until the admin sets them."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> Specialist:
+        def work(conn: Conn) -> Specialist:
             specialist_id = catalog.insert_specialist(conn, name, now)
             audit.record(
                 conn,
@@ -55,7 +54,7 @@ class SpecialistService:
         now = self.clock()
         wanted = sorted(set(service_ids))
 
-        def work(conn: sqlite3.Connection) -> SpecialistChange:
+        def work(conn: Conn) -> SpecialistChange:
             if catalog.get_specialist(conn, specialist_id) is None:
                 return SpecialistChange(SpecialistOutcome.NOT_FOUND)
             unknown = tuple(sid for sid in wanted if catalog.get_service(conn, sid) is None)
@@ -79,7 +78,7 @@ class SpecialistService:
         """Switching off hides the specialist from new bookings; their bookings stay."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> SpecialistChange:
+        def work(conn: Conn) -> SpecialistChange:
             if not catalog.set_specialist_active(conn, specialist_id, active):
                 return SpecialistChange(SpecialistOutcome.NOT_FOUND)
             audit.record(

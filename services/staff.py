@@ -3,10 +3,9 @@ completed or no-show, cancel a whole day), each in one transaction with its audi
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime
 
-from database.connection import Database
+from database.engine import Conn, Database
 from database.repo import audit, bookings, outbox
 from domain.actors import Actor
 from domain.bookings import BookingDetails, BookingStatus
@@ -59,7 +58,7 @@ class StaffService:
             raise ValueError(f"cannot mark a booking {status}")
         now, rules = self.clock(), self.rules
 
-        def work(conn: sqlite3.Connection) -> BookingResult:
+        def work(conn: Conn) -> BookingResult:
             booking = bookings.get(conn, booking_id)
             refusal = rules.mark_refusal(booking, status, now)
             if refusal is not None:
@@ -94,7 +93,7 @@ class StaffService:
         start, end = day_bounds_utc(self.rules.tz, day)
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> list[BookingDetails]:
+        def work(conn: Conn) -> list[BookingDetails]:
             cancelled: list[BookingDetails] = []
             for details in bookings.starting_between(conn, start, end):
                 if details.booking.is_active:

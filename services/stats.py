@@ -10,7 +10,7 @@ from typing import TypeVar
 import pytz
 from pytz.tzinfo import BaseTzInfo
 
-from database.connection import Database
+from database.engine import Database
 from database.repo import bookings
 from domain.actors import Role
 from domain.bookings import BookingDetails, BookingStatus

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from database.connection import Database
+from database.engine import Conn, Database
 from database.repo import audit, bookings
 from domain.actors import Actor
 from domain.bookings import BookingStatus
@@ -21,7 +19,7 @@ class VisitService:
         """The client answered a reminder with "I'll come"; the admin agenda shows it."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> BookingResult:
+        def work(conn: Conn) -> BookingResult:
             booking = bookings.get(conn, booking_id)
             if booking is None or booking.client_id != client_id:
                 return BookingResult(Outcome.NOT_FOUND)
@@ -44,7 +42,7 @@ class VisitService:
         """The client's 1-5 rating of a visit that took place (pressing again changes it)."""
         now = self.clock()
 
-        def work(conn: sqlite3.Connection) -> BookingResult:
+        def work(conn: Conn) -> BookingResult:
             booking = bookings.get(conn, booking_id)
             if booking is None or booking.client_id != client_id or not 1 <= stars <= 5:
                 return BookingResult(Outcome.NOT_FOUND)

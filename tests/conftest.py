@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import cast
 
 import pytest
 from pytz.tzinfo import BaseTzInfo
 
-from database.connection import Database
 from database.db_retry import RetryPolicy
+from database.engine import Database
 from database.migrate import migrate
 from database.migrations.base import MigrationContext
+from database.postgres import PostgresDatabase
+from database.sqlite import SqliteDatabase
 from domain.actors import Actor
 from domain.catalog import Service
 from domain.rules import Rules
@@ -22,6 +25,7 @@ from services.schedule import ScheduleService
 from services.staff import StaffService
 from services.visits import VisitService
 from tests.support.clock import FakeClock
+from tests.support.pg import PgServer
 from utils.hours import parse_weekly
 from utils.timeutil import get_tz, localize_strict
 
@@ -60,13 +64,83 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "bot.db"
 
 
+TEST_RETRY = RetryPolicy(max_retries=5, delay=0.01, backoff=2.0)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """The local PostgreSQL server (skips, or fails in CI, when it cannot be reached)."""
+    server = PgServer()
+    reason = server.unreachable()
+    if reason is not None:
+        require_service("PostgreSQL", reason)
+    yield server
+    server.drop_all()
+
+
 @pytest.fixture
-async def db(db_path: Path, tz: BaseTzInfo, clock: FakeClock) -> AsyncIterator[Database]:
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """A fresh migrated PostgreSQL database for one test."""
+    name, url = pg_server.fresh()
+    yield url
+    pg_server.drop(name)
+
+
+@pytest.fixture
+async def sqlite_db(db_path: Path, tz: BaseTzInfo, clock: FakeClock) -> AsyncIterator[Database]:
     migrate(db_path, MigrationContext(tz=tz, now=clock()))
-    database = Database(db_path, retry=RetryPolicy(max_retries=5, delay=0.01, backoff=2.0))
+    database = SqliteDatabase(db_path, retry=TEST_RETRY)
     await database.open()
     yield database
     await database.close()
+
+
+@pytest.fixture
+async def postgresql_db(pg_url: str) -> AsyncIterator[Database]:
+    database = PostgresDatabase(pg_url, retry=TEST_RETRY, pool_size=8)
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db(engine: str, request: pytest.FixtureRequest) -> Database:
+    """The database of a test that runs on both engines."""
+    return cast(Database, request.getfixturevalue(f"{engine}_db"))
+
+
+# For tests of what only SQLite has (its writer queue, pragmas, a locked file).
+sqlite_only = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+
+OpenAnother = Callable[..., Awaitable[Database]]
+
+
+@pytest.fixture
+async def another_db(
+    engine: str, request: pytest.FixtureRequest, db_path: Path
+) -> AsyncIterator[OpenAnother]:
+    """Opens more connections to the test's database, as another process would."""
+    opened: list[Database] = []
+
+    async def open_another(pool_size: int = 2) -> Database:
+        database: Database
+        if engine == "sqlite":
+            database = SqliteDatabase(db_path, retry=TEST_RETRY)
+        else:
+            url = request.getfixturevalue("pg_url")
+            database = PostgresDatabase(url, retry=TEST_RETRY, pool_size=pool_size)
+        await database.open()
+        opened.append(database)
+        return database
+
+    yield open_another
+    for database in opened:
+        await database.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from datetime import date
 
 from pytz.tzinfo import BaseTzInfo
 
-from database.connection import Database
+from database.engine import Database
 from domain.bookings import BookingStatus
 from domain.outcomes import SpecialistOutcome
 from services.booking import ClientBookingService

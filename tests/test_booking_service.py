@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pytz.tzinfo import BaseTzInfo
 
-from database.connection import Database
+from database.engine import Conn, Database
 from domain.actors import Role
 from domain.bookings import BookingStatus
 from domain.outcomes import CatalogOutcome, Outcome
@@ -20,6 +20,7 @@ from services.schedule import ScheduleService
 from services.staff import StaffService
 from tests.conftest import ADMIN, AddService, at
 from tests.support.clock import FakeClock
+from tests.support.faults import database_error, fail_inserts, stop_failing
 from utils.hours import parse_weekly
 from utils.timeutil import get_tz
 
@@ -32,9 +33,11 @@ async def rows(db: Database, sql: str, *params: object) -> list[sqlite3.Row]:
 
 
 async def add_specialist(db: Database, name: str, service_ids: list[int]) -> int:
-    def work(conn: sqlite3.Connection) -> int:
-        cur = conn.execute("INSERT INTO specialists (name, created_at) VALUES (?, 0)", (name,))
-        sid = int(cur.lastrowid or 0)
+    def work(conn: Conn) -> int:
+        cur = conn.execute(
+            "INSERT INTO specialists (name, created_at) VALUES (?, 0) RETURNING id", (name,)
+        )
+        sid = int(cur.fetchone()[0])
         conn.execute(
             "INSERT INTO working_hours (specialist_id, weekday, start_minute, end_minute)"
             " SELECT ?, weekday, start_minute, end_minute FROM working_hours"
@@ -159,20 +162,15 @@ async def test_rollback_when_a_step_after_the_insert_fails(
 ) -> None:
     service = await add_service()
     # A real failure inside the transaction, after the booking row went in.
-    await db.write(
-        lambda c: c.execute(
-            "CREATE TRIGGER fail_reminders BEFORE INSERT ON reminders"
-            " BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
-        )
-    )
-    with pytest.raises(sqlite3.IntegrityError, match="disk says no"):
+    await fail_inserts(db, "reminders", "disk says no")
+    with pytest.raises(database_error(db), match="disk says no"):
         await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
 
     for table in ("bookings", "reminders", "audit_log WHERE entity = 'booking'", "clients"):
         assert (await rows(db, f"SELECT count(*) FROM {table}"))[0][0] == 0, table
     assert at(tz, WED, "10:00") in await booking.free_times(service.id, WED)
 
-    await db.write(lambda c: c.execute("DROP TRIGGER fail_reminders"))
+    await stop_failing(db, "reminders")
     assert (await booking.book(ALICE, service.id, at(tz, WED, "10:00"))).ok
 
 
@@ -218,7 +216,7 @@ async def test_deleting_a_referenced_service_is_refused(
     # Even a cancelled booking keeps its service: history must stay readable.
     assert await catalog.delete(used.id, ADMIN) is CatalogOutcome.IN_USE
     # The database itself refuses too (ON DELETE RESTRICT), whatever code path asks.
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+    with pytest.raises(database_error(db), match=r"(?i)foreign key"):
         await db.write(lambda c: c.execute("DELETE FROM services WHERE id = ?", (used.id,)))
     assert await catalog.get(used.id) is not None
 
@@ -364,13 +362,8 @@ async def test_reschedule_is_atomic_when_the_insert_fails(
     service = await add_service()
     mine = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
     assert mine.booking is not None
-    await db.write(
-        lambda c: c.execute(
-            "CREATE TRIGGER fail_new BEFORE INSERT ON bookings"
-            " BEGIN SELECT RAISE(ABORT, 'crash mid-reschedule'); END"
-        )
-    )
-    with pytest.raises(sqlite3.IntegrityError):
+    await fail_inserts(db, "bookings", "crash mid-reschedule")
+    with pytest.raises(database_error(db)):
         await booking.reschedule(mine.booking.id, at(tz, WED, "15:00"), ALICE)
     kept = await booking.get(mine.booking.id)
     assert kept is not None and kept.booking.is_active  # the cancel of the old one rolled back

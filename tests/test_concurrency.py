@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from pytz.tzinfo import BaseTzInfo
 
-from database.connection import Database
 from database.db_retry import DatabaseBusyError, RetryPolicy
+from database.engine import Database
+from database.sqlite import SqliteDatabase
 from domain.outcomes import Outcome
 from domain.rules import Rules
 from services.booking import ClientBookingService
-from tests.conftest import AddService, at
+from tests.conftest import AddService, OpenAnother, at, sqlite_only
 from tests.support.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,28 +63,41 @@ async def test_fifty_coroutines_one_slot_one_winner(
 
 
 async def test_fifty_connections_in_one_process_one_winner(
-    add_service: AddService, db_path: Path, tz: BaseTzInfo, clock: FakeClock
+    add_service: AddService,
+    engine: str,
+    db_path: Path,
+    tz: BaseTzInfo,
+    clock: FakeClock,
+    another_db: OpenAnother,
 ) -> None:
-    """Each client on its own connection: the file lock, not our writer queue, decides."""
+    """Each client on its own connection: the database's locks, not our writer queue, decide
+    (SQLite: the file's write lock; PostgreSQL: the row locks and the overlap constraint)."""
     service = await add_service()
     start = at(tz, WED, "10:00")
-    databases = [
-        Database(db_path, retry=RetryPolicy(max_retries=10, delay=0.01)) for _ in range(50)
-    ]
-    await asyncio.gather(*(d.open() for d in databases))
+    databases: list[Database]
+    if engine == "sqlite":
+        databases = [
+            SqliteDatabase(db_path, retry=RetryPolicy(max_retries=10, delay=0.01))
+            for _ in range(50)
+        ]
+        await asyncio.gather(*(d.open() for d in databases))
+    else:
+        databases = [await another_db(pool_size=50)] * 50
     try:
         services = [ClientBookingService(d, Rules(tz), clock) for d in databases]
         results = await asyncio.gather(
             *(s.book(2000 + i, service.id, start) for i, s in enumerate(services))
         )
     finally:
-        await asyncio.gather(*(d.close() for d in databases))
+        if engine == "sqlite":
+            await asyncio.gather(*(d.close() for d in databases))
     outcomes = [r.outcome for r in results]
     assert outcomes.count(Outcome.BOOKED) == 1
     assert outcomes.count(Outcome.SLOT_TAKEN) == 49
 
 
 @pytest.mark.slow
+@sqlite_only
 async def test_four_processes_one_file_one_winner(
     add_service: AddService, db: Database, db_path: Path, tz: BaseTzInfo, clock: FakeClock
 ) -> None:
@@ -144,6 +158,7 @@ class _Signal(logging.Handler):
             self.event.set()
 
 
+@sqlite_only
 async def test_a_locked_file_is_retried_with_backoff_and_logged(
     add_service: AddService,
     db_path: Path,
@@ -152,7 +167,7 @@ async def test_a_locked_file_is_retried_with_backoff_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     service = await add_service()
-    impatient = Database(
+    impatient = SqliteDatabase(
         db_path, busy_timeout_ms=0, retry=RetryPolicy(max_retries=5, delay=0.02, backoff=2.0)
     )
     await impatient.open()

@@ -8,18 +8,21 @@ from collections.abc import Callable
 
 import pytest
 
-from database.connection import Database
+from database.engine import Conn, Database
+from database.sqlite import SqliteDatabase
+from tests.conftest import sqlite_only
 
 
+@sqlite_only
 async def test_units_of_work_queued_together_are_still_separate_transactions(
     db: Database,
 ) -> None:
     await db.write(lambda c: c.execute("CREATE TABLE t (v INTEGER UNIQUE)"))
 
-    def insert(value: int) -> Callable[[sqlite3.Connection], int]:
+    def insert(value: int) -> Callable[[Conn], int]:
         return lambda c: c.execute("INSERT INTO t VALUES (?)", (value,)).rowcount
 
-    def insert_then_fail(c: sqlite3.Connection) -> None:
+    def insert_then_fail(c: Conn) -> None:
         c.execute("INSERT INTO t VALUES (100)")
         raise RuntimeError("step two failed")
 
@@ -38,10 +41,11 @@ async def test_units_of_work_queued_together_are_still_separate_transactions(
     assert values == [1, 2]  # 100 was rolled back with its failing unit
 
 
+@sqlite_only
 async def test_many_writes_in_flight_all_complete_in_order(db: Database) -> None:
     await db.write(lambda c: c.execute("CREATE TABLE log (n INTEGER)"))
 
-    def insert(n: int) -> Callable[[sqlite3.Connection], object]:
+    def insert(n: int) -> Callable[[Conn], object]:
         return lambda c: c.execute("INSERT INTO log VALUES (?)", (n,))
 
     await asyncio.gather(*(db.write(insert(n)) for n in range(300)))
@@ -50,7 +54,7 @@ async def test_many_writes_in_flight_all_complete_in_order(db: Database) -> None
 
 
 async def test_close_waits_for_queued_work(db_path) -> None:
-    database = Database(db_path)
+    database = SqliteDatabase(db_path)
     await database.open()
     await database.write(lambda c: c.execute("CREATE TABLE x (n INTEGER)"))
     pending = [
@@ -66,6 +70,6 @@ async def test_close_waits_for_queued_work(db_path) -> None:
 
 
 async def test_using_a_closed_database_is_an_error(db_path) -> None:
-    database = Database(db_path)
+    database = SqliteDatabase(db_path)
     with pytest.raises(RuntimeError, match="not open"):
         await database.write(lambda c: None)

@@ -24,9 +24,9 @@ from typing import Any, TypeVar
 import pytest
 from aiogram.filters.callback_data import CallbackData
 
-from database.connection import Database
 from database.migrate import migrate
 from database.migrations.base import MigrationContext
+from database.sqlite import SqliteDatabase
 from domain.actors import Actor
 from handlers import COMMANDS
 from handlers.callback_data import CalendarCb, ConfirmCb, DayCb, ServiceCb, TimeCb
@@ -183,7 +183,7 @@ def bot_env(api_url: str, db_path: Path, **extra: str) -> dict[str, str]:
 async def prepare_db(path: Path) -> int:
     """A migrated database with one 60-minute service; returns the service id."""
     migrate(path, MigrationContext(tz=get_tz(TZ_NAME), now=system_clock()))
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     try:
         service = await CatalogService(db).add(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from database.connection import Database
+from database.sqlite import SqliteDatabase
 from domain.rules import Rules
 from services.booking import ClientBookingService
 from services.schedule import ScheduleService
@@ -45,7 +45,7 @@ async def book_soon(db_path: Path, service_id: int, client: FakeUser) -> tuple[i
     the offset chosen so that the reminder falls due within a minute (5 to 65 s) from now."""
     tz = get_tz(TZ_NAME)
     rules = Rules(tz, step_minutes=5, min_lead_minutes=0, horizon_days=2)
-    async with Database(db_path) as db:
+    async with SqliteDatabase(db_path) as db:
         await ScheduleService(db).seed_weekly_hours(parse_weekly("mon-sun 00:00-24:00"))
         probe = ClientBookingService(db, rules)
         now = system_clock()

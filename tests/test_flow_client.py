@@ -23,7 +23,7 @@ import pytest
 from pytz.tzinfo import BaseTzInfo
 
 from config import Settings, load_settings
-from database.connection import Database
+from database.engine import Conn, Database
 from domain.catalog import Service
 from handlers import build_dispatcher
 from services.container import Container, build_services
@@ -127,9 +127,11 @@ class World:
         return int(at(self.tz, day, hhmm).timestamp())
 
     async def add_specialist(self, name: str, service_ids: list[int]) -> int:
-        def work(conn: sqlite3.Connection) -> int:
-            cur = conn.execute("INSERT INTO specialists (name, created_at) VALUES (?, 0)", (name,))
-            sid = int(cur.lastrowid or 0)
+        def work(conn: Conn) -> int:
+            cur = conn.execute(
+                "INSERT INTO specialists (name, created_at) VALUES (?, 0) RETURNING id", (name,)
+            )
+            sid = int(cur.fetchone()[0])
             conn.execute(
                 "INSERT INTO working_hours (specialist_id, weekday, start_minute, end_minute)"
                 " SELECT ?, weekday, start_minute, end_minute FROM working_hours"
@@ -145,6 +147,12 @@ class World:
 
 
 MakeWorld = Callable[..., Awaitable[World]]
+
+
+@pytest.fixture
+def db(sqlite_db: Database) -> Database:
+    """The conversation tests run on SQLite; the database tests cover both engines."""
+    return sqlite_db
 
 
 @pytest.fixture(autouse=True)

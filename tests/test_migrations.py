@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 from pytz.tzinfo import BaseTzInfo
 
-from database.connection import Database
+from database.engine import Conn, Database
 from database.migrate import discover, migrate
 from database.migrations.base import MigrationContext, MigrationError
+from database.sqlite import SqliteDatabase
 from domain.outcomes import Outcome
 from domain.rules import Rules
 from services.booking import ClientBookingService
 from services.jobs import JobsService
-from tests.conftest import at
+from tests.conftest import at, sqlite_only
 from tests.support.clock import FakeClock
 from utils.timeutil import from_ts, get_tz, to_local
 
@@ -99,8 +100,9 @@ def test_fresh_database_gets_the_whole_schema_once(db_path: Path, tz: BaseTzInfo
     assert dump(db_path) == before
 
 
+@sqlite_only
 async def test_database_connections_use_the_required_pragmas(db: Database) -> None:
-    def pragmas(conn: sqlite3.Connection) -> tuple[object, ...]:
+    def pragmas(conn: Conn) -> tuple[object, ...]:
         return tuple(
             conn.execute(f"PRAGMA {name}").fetchone()[0]
             for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
@@ -161,7 +163,7 @@ async def test_older_layout_upgrades_without_losing_a_row(
 
     # The upgraded file is a working database: new bookings get new ids after the old ones.
     clock = FakeClock(at(tz, date(2026, 12, 1), "08:00"))
-    async with Database(path) as database:
+    async with SqliteDatabase(path) as database:
         await database.write(
             lambda c: c.execute(
                 "INSERT INTO working_hours (specialist_id, weekday, start_minute, end_minute)"
@@ -182,7 +184,7 @@ async def test_imported_future_bookings_get_their_reminders_at_start(tmp_path: P
     make_old_db(path, with_duration=True)
     migrate(path, ctx(tz))
     clock = FakeClock(at(tz, date(2026, 12, 1), "08:00"))
-    async with Database(path) as database:
+    async with SqliteDatabase(path) as database:
         jobs = JobsService(database, Rules(tz), clock=clock)
         assert await jobs.backfill_outbox() == 2  # #5 and #9 are ahead; the rest are past
         assert await jobs.backfill_outbox() == 0

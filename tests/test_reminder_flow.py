@@ -34,6 +34,7 @@ from utils.timeutil import get_tz
 # The flow tests' world (dispatcher, services, clock) and their no-logged-errors guard.
 make_world = flow_tests.make_world
 no_handler_errors = flow_tests.no_handler_errors
+db = flow_tests.db
 
 ADMIN_CHAT = -1001234567890
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from pytz.tzinfo import BaseTzInfo
 
-from database.connection import Database
+from database.engine import Database
 from domain.bookings import BookingStatus
 from domain.outcomes import Outcome
 from domain.reminders import DueReminder, RecipientBlocked, RetryLater, TransientError
@@ -23,7 +22,7 @@ from services.reminders import ReminderService
 from services.schedule import ScheduleService
 from services.staff import StaffService
 from services.visits import VisitService
-from tests.conftest import ADMIN, AddService, at
+from tests.conftest import ADMIN, AddService, OpenAnother, at
 from tests.support.clock import FakeClock
 from tests.support.outbox import BoundReminders
 from utils.hours import parse_weekly
@@ -169,7 +168,7 @@ async def test_a_fresh_process_sends_what_is_pending_once_and_never_resends_an_i
     booking: ClientBookingService,
     add_service: AddService,
     db: Database,
-    db_path: Path,
+    another_db: OpenAnother,
     tz: BaseTzInfo,
     clock: FakeClock,
     outbox: Outbox,
@@ -186,21 +185,17 @@ async def test_a_fresh_process_sends_what_is_pending_once_and_never_resends_an_i
         )
     )
     clock.set(at(tz, date(2026, 12, 1), "15:00"))  # restarted five hours later
-    restarted = Database(db_path)
-    await restarted.open()
-    try:
-        await outbox.service(restarted, clock).dispatch_due()
-        await outbox.service(restarted, clock).dispatch_due()
-    finally:
-        await restarted.close()
+    restarted = await another_db()
+    await outbox.service(restarted, clock).dispatch_due()
+    await outbox.service(restarted, clock).dispatch_due()
     assert [(r.booking_id, r.offset_minutes) for r in outbox.delivered] == [(second, 1440)]
     assert (await statuses(db, first))[1440][0] == "failed"
 
 
-async def test_two_dispatchers_on_one_file_send_no_duplicate(
+async def test_three_dispatchers_on_one_database_send_no_duplicate(
     add_service: AddService,
     db: Database,
-    db_path: Path,
+    another_db: OpenAnother,
     tz: BaseTzInfo,
     clock: FakeClock,
     booking: ClientBookingService,
@@ -215,21 +210,15 @@ async def test_two_dispatchers_on_one_file_send_no_duplicate(
             assert result.booking is not None
             ids.append(result.booking.id)
     clock.set(at(tz, date(2026, 12, 3), "09:00"))
-    outboxes = [Outbox(), Outbox()]
-    databases = [Database(db_path), Database(db_path)]
-    for d in databases:
-        await d.open()
-    try:
-        for _ in range(3):
-            await asyncio.gather(
-                *(
-                    o.service(d, clock).dispatch_due()
-                    for o, d in zip(outboxes, databases, strict=True)
-                )
+    outboxes = [Outbox(), Outbox(), Outbox()]
+    databases = [await another_db() for _ in outboxes]  # three processes, say
+    for _ in range(3):
+        await asyncio.gather(
+            *(
+                o.service(d, clock, batch=5).dispatch_due()
+                for o, d in zip(outboxes, databases, strict=True)
             )
-    finally:
-        for d in databases:
-            await d.close()
+        )
     delivered = [(r.booking_id, r.offset_minutes) for o in outboxes for r in o.delivered]
     assert len(delivered) == len(set(delivered))
     sent = await db.read(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 
+from database.engine import Conn
 from domain.actors import Actor
 from utils.timeutil import to_ts
 
 
 def record(
-    conn: sqlite3.Connection,
+    conn: Conn,
     *,
     actor: Actor,
     action: str,
@@ -38,14 +38,27 @@ def record(
 # ---------------------------------------------------------------- small key-value state
 
 
-def get_state(conn: sqlite3.Connection, key: str) -> str | None:
+def get_state(conn: Conn, key: str) -> str | None:
     row = conn.execute("SELECT value FROM app_state WHERE key = ?", (key,)).fetchone()
     return None if row is None else str(row[0])
 
 
-def set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
+def set_state(conn: Conn, key: str, value: str) -> None:
     conn.execute(
         "INSERT INTO app_state (key, value) VALUES (?, ?)"
-        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
+
+
+def claim_state(conn: Conn, key: str, value: str) -> bool:
+    """Set ``key`` to ``value`` unless it holds it already, in one statement: True for the one
+    caller that changed it, however many processes ask at once."""
+    row = conn.execute(
+        "INSERT INTO app_state (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        " WHERE app_state.value <> excluded.value"
+        " RETURNING key",
+        (key, value),
+    ).fetchone()
+    return row is not None

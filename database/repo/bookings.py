@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
+from database.engine import Conn
 from database.repo import rows
 from domain.actors import Actor
 from domain.bookings import Booking, BookingDetails, BookingStatus, BusyInterval
@@ -16,7 +16,7 @@ _new_busy = tuple.__new__  # BusyInterval from a plain row without a Python-leve
 
 
 def busy_intervals(
-    conn: sqlite3.Connection,
+    conn: Conn,
     start: datetime,
     end: datetime,
     specialist_ids: Sequence[int] | None = None,
@@ -39,13 +39,11 @@ def busy_intervals(
         sql += " AND id != ?"
         params.append(exclude_booking)
     sql += " ORDER BY specialist_id, start_at"
-    cursor = conn.cursor()
-    cursor.row_factory = None  # plain tuples: no sqlite3.Row per booking on this hot path
-    return [_new_busy(BusyInterval, r) for r in cursor.execute(sql, params)]
+    return [_new_busy(BusyInterval, r) for r in conn.tuples(sql, params)]
 
 
 def insert(
-    conn: sqlite3.Connection,
+    conn: Conn,
     *,
     client_id: int,
     service: Service,
@@ -80,14 +78,12 @@ def insert(
     return rows.booking(row)
 
 
-def get(conn: sqlite3.Connection, booking_id: int) -> Booking | None:
+def get(conn: Conn, booking_id: int) -> Booking | None:
     row = conn.execute("SELECT * FROM bookings WHERE id = ?", (booking_id,)).fetchone()
     return None if row is None else rows.booking(row)
 
 
-def active_at(
-    conn: sqlite3.Connection, client_id: int, service_id: int, start: datetime
-) -> Booking | None:
+def active_at(conn: Conn, client_id: int, service_id: int, start: datetime) -> Booking | None:
     """The client's active booking of the service at exactly ``start`` (a repeated Confirm)."""
     row = conn.execute(
         """SELECT * FROM bookings WHERE client_id = ? AND service_id = ? AND start_at = ?
@@ -98,7 +94,7 @@ def active_at(
 
 
 def set_status(
-    conn: sqlite3.Connection,
+    conn: Conn,
     booking_id: int,
     status: BookingStatus,
     now: datetime,
@@ -123,17 +119,17 @@ def set_status(
     return rows.booking(row)
 
 
-def confirm_visit(conn: sqlite3.Connection, booking_id: int, now: datetime) -> bool:
+def confirm_visit(conn: Conn, booking_id: int, now: datetime) -> bool:
     """True on the first "I'll come" only."""
     cur = conn.execute(
         "UPDATE bookings SET confirmed_at = ?, updated_at = ?"
         " WHERE id = ? AND confirmed_at IS NULL",
         (to_ts(now), to_ts(now), booking_id),
     )
-    return cur.rowcount == 1
+    return int(cur.rowcount) == 1
 
 
-def rate(conn: sqlite3.Connection, booking_id: int, stars: int, now: datetime) -> None:
+def rate(conn: Conn, booking_id: int, stars: int, now: datetime) -> None:
     conn.execute(
         "UPDATE bookings SET rating = ?, rated_at = ? WHERE id = ?",
         (stars, to_ts(now), booking_id),
@@ -144,19 +140,18 @@ def rate(conn: sqlite3.Connection, booking_id: int, stars: int, now: datetime) -
 
 
 def count_future_active(
-    conn: sqlite3.Connection, client_id: int, now: datetime, exclude_booking: int | None = None
+    conn: Conn, client_id: int, now: datetime, exclude_booking: int | None = None
 ) -> int:
     row = conn.execute(
         """SELECT count(*) FROM bookings
-           WHERE client_id = ? AND status = 'active' AND start_at > ? AND id IS NOT ?""",
+           WHERE client_id = ? AND status = 'active' AND start_at > ?
+             AND id <> COALESCE(?, 0)""",
         (client_id, to_ts(now), exclude_booking),
     ).fetchone()
     return int(row[0])
 
 
-def count_future_active_of_specialist(
-    conn: sqlite3.Connection, specialist_id: int, now: datetime
-) -> int:
+def count_future_active_of_specialist(conn: Conn, specialist_id: int, now: datetime) -> int:
     row = conn.execute(
         """SELECT count(*) FROM bookings
            WHERE specialist_id = ? AND status = 'active' AND start_at > ?""",
@@ -165,13 +160,13 @@ def count_future_active_of_specialist(
     return int(row[0])
 
 
-def count_of_service(conn: sqlite3.Connection, service_id: int) -> int:
+def count_of_service(conn: Conn, service_id: int) -> int:
     row = conn.execute("SELECT count(*) FROM bookings WHERE service_id = ?", (service_id,))
     return int(row.fetchone()[0])
 
 
 def load_by_specialist(
-    conn: sqlite3.Connection, start: datetime, end: datetime, specialist_ids: Sequence[int]
+    conn: Conn, start: datetime, end: datetime, specialist_ids: Sequence[int]
 ) -> dict[int, int]:
     """How many active bookings of each specialist take time in [start, end)."""
     marks = ",".join("?" * len(specialist_ids))
@@ -188,15 +183,21 @@ def load_by_specialist(
 # ---------------------------------------------------------------- background work
 
 
-def active_ended_before(conn: sqlite3.Connection, moment: datetime, limit: int) -> list[int]:
+def complete_ended(conn: Conn, moment: datetime, limit: int) -> list[int]:
+    """Active bookings that ended by ``moment`` become completed (at most ``limit``); returns
+    their ids. Guarded by the status, so two processes never complete one booking twice."""
     found = conn.execute(
-        "SELECT id FROM bookings WHERE status = 'active' AND end_at <= ? ORDER BY end_at LIMIT ?",
-        (to_ts(moment), limit),
+        """UPDATE bookings SET status = 'completed', updated_at = ?
+           WHERE status = 'active' AND id IN (
+               SELECT id FROM bookings WHERE status = 'active' AND end_at <= ?
+               ORDER BY end_at LIMIT ?)
+           RETURNING id""",
+        (to_ts(moment), to_ts(moment), limit),
     )
-    return [int(r[0]) for r in found]
+    return sorted(int(r[0]) for r in found)
 
 
-def active_without_outbox(conn: sqlite3.Connection, now: datetime) -> list[Booking]:
+def active_without_outbox(conn: Conn, now: datetime) -> list[Booking]:
     """Future active bookings with no reminder rows at all (imported from the older layout)."""
     found = conn.execute(
         """SELECT * FROM bookings b WHERE b.status = 'active' AND b.start_at > ?
@@ -220,14 +221,12 @@ JOIN clients c ON c.id = b.client_id
 """
 
 
-def details(conn: sqlite3.Connection, booking_id: int) -> BookingDetails | None:
+def details(conn: Conn, booking_id: int) -> BookingDetails | None:
     row = conn.execute(_DETAILS_SQL + " WHERE b.id = ?", (booking_id,)).fetchone()
     return None if row is None else rows.booking_details(row)
 
 
-def upcoming_of_client(
-    conn: sqlite3.Connection, client_id: int, now: datetime
-) -> list[BookingDetails]:
+def upcoming_of_client(conn: Conn, client_id: int, now: datetime) -> list[BookingDetails]:
     found = conn.execute(
         _DETAILS_SQL
         + " WHERE b.client_id = ? AND b.status = 'active' AND b.start_at > ? ORDER BY b.start_at",
@@ -236,7 +235,7 @@ def upcoming_of_client(
     return [rows.booking_details(r) for r in found]
 
 
-def history_of_client(conn: sqlite3.Connection, client_id: int) -> list[BookingDetails]:
+def history_of_client(conn: Conn, client_id: int) -> list[BookingDetails]:
     """Every booking of the client (any status), newest start first."""
     found = conn.execute(
         _DETAILS_SQL + " WHERE b.client_id = ? ORDER BY b.start_at DESC, b.id DESC", (client_id,)
@@ -244,9 +243,7 @@ def history_of_client(conn: sqlite3.Connection, client_id: int) -> list[BookingD
     return [rows.booking_details(r) for r in found]
 
 
-def starting_between(
-    conn: sqlite3.Connection, start: datetime, end: datetime
-) -> list[BookingDetails]:
+def starting_between(conn: Conn, start: datetime, end: datetime) -> list[BookingDetails]:
     """Every booking (any status) starting in [start, end), in time order: the agenda, the
     statistics and the export."""
     found = conn.execute(

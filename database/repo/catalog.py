@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
+from database.engine import Conn
 from database.repo import rows
 from domain.catalog import Service, Specialist
 from utils.timeutil import to_ts
@@ -13,12 +13,12 @@ from utils.timeutil import to_ts
 # ---------------------------------------------------------------- services
 
 
-def get_service(conn: sqlite3.Connection, service_id: int) -> Service | None:
+def get_service(conn: Conn, service_id: int) -> Service | None:
     row = conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
     return None if row is None else rows.service(row)
 
 
-def list_services(conn: sqlite3.Connection, *, active_only: bool) -> list[Service]:
+def list_services(conn: Conn, *, active_only: bool) -> list[Service]:
     sql = "SELECT * FROM services"
     if active_only:
         sql += " WHERE is_active = 1"
@@ -27,7 +27,7 @@ def list_services(conn: sqlite3.Connection, *, active_only: bool) -> list[Servic
 
 
 def insert_service(
-    conn: sqlite3.Connection,
+    conn: Conn,
     *,
     name: str,
     duration_minutes: int,
@@ -37,13 +37,14 @@ def insert_service(
     buffer_minutes: int = 0,
 ) -> int:
     ts = to_ts(now)
-    cur = conn.execute(
+    row = conn.execute(
         """INSERT INTO services (name, description, duration_minutes, price, buffer_minutes,
                                  sort_order, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM services), ?, ?)""",
+           VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM services), ?, ?)
+           RETURNING id""",
         (name, description, duration_minutes, price, buffer_minutes, ts, ts),
-    )
-    return int(cur.lastrowid or 0)
+    ).fetchone()
+    return int(row[0])
 
 
 SERVICE_FIELDS = frozenset(
@@ -51,9 +52,7 @@ SERVICE_FIELDS = frozenset(
 )
 
 
-def update_service(
-    conn: sqlite3.Connection, service_id: int, now: datetime, **fields: object
-) -> bool:
+def update_service(conn: Conn, service_id: int, now: datetime, **fields: object) -> bool:
     unknown = set(fields) - SERVICE_FIELDS
     if unknown or not fields:
         raise ValueError(f"cannot update service fields {sorted(unknown) or 'none'}")
@@ -62,30 +61,30 @@ def update_service(
         f"UPDATE services SET {assignments}, updated_at = ? WHERE id = ?",
         (*fields.values(), to_ts(now), service_id),
     )
-    return cur.rowcount == 1
+    return int(cur.rowcount) == 1
 
 
-def delete_service(conn: sqlite3.Connection, service_id: int) -> bool:
+def delete_service(conn: Conn, service_id: int) -> bool:
     """Deletes a service no booking references; sqlite3.IntegrityError (RESTRICT) otherwise."""
-    return conn.execute("DELETE FROM services WHERE id = ?", (service_id,)).rowcount == 1
+    return int(conn.execute("DELETE FROM services WHERE id = ?", (service_id,)).rowcount) == 1
 
 
 # ---------------------------------------------------------------- specialists
 
 
-def get_specialist(conn: sqlite3.Connection, specialist_id: int) -> Specialist | None:
+def get_specialist(conn: Conn, specialist_id: int) -> Specialist | None:
     row = conn.execute("SELECT * FROM specialists WHERE id = ?", (specialist_id,)).fetchone()
     return None if row is None else rows.specialist(row)
 
 
-def list_specialists(conn: sqlite3.Connection, *, active_only: bool) -> list[Specialist]:
+def list_specialists(conn: Conn, *, active_only: bool) -> list[Specialist]:
     sql = "SELECT * FROM specialists"
     if active_only:
         sql += " WHERE is_active = 1"
     return [rows.specialist(r) for r in conn.execute(sql + " ORDER BY sort_order, id")]
 
 
-def specialists_for_service(conn: sqlite3.Connection, service_id: int) -> list[Specialist]:
+def specialists_for_service(conn: Conn, service_id: int) -> list[Specialist]:
     """Active specialists offering the service, in display order."""
     found = conn.execute(
         """SELECT sp.* FROM specialists sp
@@ -97,34 +96,36 @@ def specialists_for_service(conn: sqlite3.Connection, service_id: int) -> list[S
     return [rows.specialist(r) for r in found]
 
 
-def insert_specialist(conn: sqlite3.Connection, name: str, now: datetime) -> int:
-    cur = conn.execute(
+def insert_specialist(conn: Conn, name: str, now: datetime) -> int:
+    row = conn.execute(
         """INSERT INTO specialists (name, sort_order, created_at)
-           VALUES (?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM specialists), ?)""",
+           VALUES (?, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM specialists), ?)
+           RETURNING id""",
         (name, to_ts(now)),
-    )
-    return int(cur.lastrowid or 0)
+    ).fetchone()
+    return int(row[0])
 
 
-def set_specialist_active(conn: sqlite3.Connection, specialist_id: int, active: bool) -> bool:
+def set_specialist_active(conn: Conn, specialist_id: int, active: bool) -> bool:
     cur = conn.execute(
         "UPDATE specialists SET is_active = ? WHERE id = ?", (int(active), specialist_id)
     )
-    return cur.rowcount == 1
+    return int(cur.rowcount) == 1
 
 
 # ---------------------------------------------------------------- who offers what
 
 
-def link_service_to_active_specialists(conn: sqlite3.Connection, service_id: int) -> None:
+def link_service_to_active_specialists(conn: Conn, service_id: int) -> None:
     conn.execute(
-        """INSERT OR IGNORE INTO specialist_services (specialist_id, service_id)
-           SELECT id, ? FROM specialists WHERE is_active = 1""",
+        """INSERT INTO specialist_services (specialist_id, service_id)
+           SELECT id, ? FROM specialists WHERE is_active = 1
+           ON CONFLICT DO NOTHING""",
         (service_id,),
     )
 
 
-def service_ids_of_specialist(conn: sqlite3.Connection, specialist_id: int) -> list[int]:
+def service_ids_of_specialist(conn: Conn, specialist_id: int) -> list[int]:
     found = conn.execute(
         "SELECT service_id FROM specialist_services WHERE specialist_id = ? ORDER BY service_id",
         (specialist_id,),
@@ -132,9 +133,7 @@ def service_ids_of_specialist(conn: sqlite3.Connection, specialist_id: int) -> l
     return [int(r[0]) for r in found]
 
 
-def replace_specialist_services(
-    conn: sqlite3.Connection, specialist_id: int, service_ids: Iterable[int]
-) -> None:
+def replace_specialist_services(conn: Conn, specialist_id: int, service_ids: Iterable[int]) -> None:
     conn.execute("DELETE FROM specialist_services WHERE specialist_id = ?", (specialist_id,))
     conn.executemany(
         "INSERT INTO specialist_services (specialist_id, service_id) VALUES (?, ?)",

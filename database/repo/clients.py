@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
+from database.engine import Conn
 from database.repo import rows
 from domain.clients import Client
 from utils.timeutil import to_ts
 
 
-def ensure(conn: sqlite3.Connection, client_id: int, now: datetime) -> None:
+def ensure(conn: Conn, client_id: int, now: datetime) -> None:
     ts = to_ts(now)
     conn.execute(
-        "INSERT OR IGNORE INTO clients (id, created_at, updated_at) VALUES (?, ?, ?)",
+        "INSERT INTO clients (id, created_at, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (id) DO NOTHING",
         (client_id, ts, ts),
     )
 
 
 def upsert(
-    conn: sqlite3.Connection,
+    conn: Conn,
     *,
     client_id: int,
     username: str | None,
@@ -32,7 +33,7 @@ def upsert(
     row = conn.execute(
         """INSERT INTO clients (id, username, first_name, language, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET
+           ON CONFLICT (id) DO UPDATE SET
                username = excluded.username,
                first_name = excluded.first_name,
                language = COALESCE(clients.language, excluded.language),
@@ -47,9 +48,7 @@ def upsert(
 FIELDS = frozenset({"name", "phone", "language", "is_reachable"})
 
 
-def update(
-    conn: sqlite3.Connection, client_id: int, now: datetime, **fields: object
-) -> Client | None:
+def update(conn: Conn, client_id: int, now: datetime, **fields: object) -> Client | None:
     if not fields or set(fields) - FIELDS:
         raise ValueError(f"cannot update client fields {sorted(fields)}")
     assignments = ", ".join(f"{name} = ?" for name in fields)
@@ -60,14 +59,14 @@ def update(
     return None if row is None else rows.client(row)
 
 
-def get(conn: sqlite3.Connection, client_id: int) -> Client | None:
+def get(conn: Conn, client_id: int) -> Client | None:
     row = conn.execute("SELECT * FROM clients WHERE id = ?", (client_id,)).fetchone()
     return None if row is None else rows.client(row)
 
 
-def find_by_username(conn: sqlite3.Connection, username: str) -> Client | None:
+def find_by_username(conn: Conn, username: str) -> Client | None:
     row = conn.execute(
-        "SELECT * FROM clients WHERE username = ? COLLATE NOCASE ORDER BY updated_at DESC LIMIT 1",
+        "SELECT * FROM clients WHERE lower(username) = lower(?) ORDER BY updated_at DESC LIMIT 1",
         (username,),
     ).fetchone()
     return None if row is None else rows.client(row)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
+from database.engine import Conn
 from domain.reminders import DueEntry, OutboxRow, ReminderKind, ReminderStatus
 from utils.timeutil import from_ts, to_ts
 
 ALL_KINDS = (ReminderKind.REMINDER, ReminderKind.FEEDBACK)
 
 
-def insert(
-    conn: sqlite3.Connection, booking_id: int, entries: Iterable[OutboxRow], now: datetime
-) -> None:
+def insert(conn: Conn, booking_id: int, entries: Iterable[OutboxRow], now: datetime) -> None:
     ts = to_ts(now)
     conn.executemany(
         """INSERT INTO reminders (booking_id, kind, offset_minutes, due_at, status, reason,
@@ -28,7 +26,7 @@ def insert(
 
 
 def void_pending(
-    conn: sqlite3.Connection,
+    conn: Conn,
     booking_id: int,
     reason: str,
     now: datetime,
@@ -41,7 +39,7 @@ def void_pending(
               AND kind IN ({",".join("?" * len(kinds))})""",
         (reason, to_ts(now), booking_id, *(k.value for k in kinds)),
     )
-    return cur.rowcount
+    return int(cur.rowcount)
 
 
 _DUE_SQL = """
@@ -57,11 +55,13 @@ JOIN clients c ON c.id = b.client_id
 """
 
 
-def due(conn: sqlite3.Connection, now: datetime, limit: int) -> list[DueEntry]:
-    found = conn.execute(
-        _DUE_SQL + " WHERE r.status = 'pending' AND r.due_at <= ? ORDER BY r.due_at, r.id LIMIT ?",
-        (to_ts(now), limit),
-    )
+def due(conn: Conn, now: datetime, limit: int) -> list[DueEntry]:
+    """Due pending rows, oldest first. On PostgreSQL the rows are locked and rows another
+    process has locked are passed over (SKIP LOCKED): two dispatchers never claim one row."""
+    sql = _DUE_SQL + " WHERE r.status = 'pending' AND r.due_at <= ? ORDER BY r.due_at, r.id LIMIT ?"
+    if conn.dialect == "postgresql":
+        sql += " FOR UPDATE OF r SKIP LOCKED"
+    found = conn.execute(sql, (to_ts(now), limit))
     return [
         DueEntry(
             reminder_id=row["reminder_id"],
@@ -81,7 +81,7 @@ def due(conn: sqlite3.Connection, now: datetime, limit: int) -> list[DueEntry]:
     ]
 
 
-def skip_superseded(conn: sqlite3.Connection, now: datetime) -> list[int]:
+def skip_superseded(conn: Conn, now: datetime) -> list[int]:
     """Due rows with a later due row of the same booking and kind: after downtime only the latest
     (the closest to the appointment) is worth sending. Returns the skipped ids."""
     ts = to_ts(now)
@@ -100,7 +100,7 @@ def skip_superseded(conn: sqlite3.Connection, now: datetime) -> list[int]:
 
 
 def set_status(
-    conn: sqlite3.Connection,
+    conn: Conn,
     reminder_id: int,
     status: ReminderStatus,
     now: datetime,
@@ -114,18 +114,18 @@ def set_status(
     sent = status is ReminderStatus.SENT
     sql = """UPDATE reminders SET status = ?, reason = ?, updated_at = ?,
                  attempts = attempts + ?,
-                 claimed_at = CASE WHEN ? THEN ? ELSE claimed_at END,
-                 sent_at = CASE WHEN ? THEN ? ELSE sent_at END
+                 claimed_at = CASE WHEN ? = 1 THEN ? ELSE claimed_at END,
+                 sent_at = CASE WHEN ? = 1 THEN ? ELSE sent_at END
              WHERE id = ?"""
-    params: list[object] = [status.value, reason, ts, int(sending), sending, ts, sent, ts]
+    params: list[object] = [status.value, reason, ts, int(sending), int(sending), ts, int(sent), ts]
     params.append(reminder_id)
     if expect is not None:
         sql += " AND status = ?"
         params.append(expect.value)
-    return conn.execute(sql, params).rowcount == 1
+    return int(conn.execute(sql, params).rowcount) == 1
 
 
-def abandon_stale_sending(conn: sqlite3.Connection, claimed_before: datetime, now: datetime) -> int:
+def abandon_stale_sending(conn: Conn, claimed_before: datetime, now: datetime) -> int:
     """Rows claimed by a process that died mid-send: we cannot know whether the message left,
     so they are failed, never sent again (at most once)."""
     cur = conn.execute(
@@ -134,4 +134,4 @@ def abandon_stale_sending(conn: sqlite3.Connection, claimed_before: datetime, no
            WHERE status = 'sending' AND claimed_at < ?""",
         (to_ts(now), to_ts(claimed_before)),
     )
-    return cur.rowcount
+    return int(cur.rowcount)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime
 
+from database.engine import Row
 from domain.actors import Role
 from domain.bookings import Booking, BookingDetails, BookingStatus
 from domain.catalog import Service, Specialist
@@ -17,7 +17,7 @@ def _opt_ts(value: int | None) -> datetime | None:
     return None if value is None else from_ts(value)
 
 
-def service(row: sqlite3.Row) -> Service:
+def service(row: Row) -> Service:
     return Service(
         id=row["id"],
         name=row["name"],
@@ -30,11 +30,11 @@ def service(row: sqlite3.Row) -> Service:
     )
 
 
-def specialist(row: sqlite3.Row) -> Specialist:
+def specialist(row: Row) -> Specialist:
     return Specialist(row["id"], row["name"], bool(row["is_active"]), row["sort_order"])
 
 
-def client(row: sqlite3.Row) -> Client:
+def client(row: Row) -> Client:
     return Client(
         id=row["id"],
         username=row["username"],
@@ -46,14 +46,14 @@ def client(row: sqlite3.Row) -> Client:
     )
 
 
-def schedule_exception(row: sqlite3.Row) -> ScheduleException:
+def schedule_exception(row: Row) -> ScheduleException:
     hours = None if row["start_minute"] is None else (row["start_minute"], row["end_minute"])
     return ScheduleException(
         row["id"], row["specialist_id"], date.fromisoformat(row["day"]), hours, row["reason"]
     )
 
 
-def booking(row: sqlite3.Row) -> Booking:
+def booking(row: Row) -> Booking:
     role = row["cancelled_by_role"]
     return Booking(
         id=row["id"],
@@ -79,7 +79,7 @@ def booking(row: sqlite3.Row) -> Booking:
     )
 
 
-def booking_details(row: sqlite3.Row) -> BookingDetails:
+def booking_details(row: Row) -> BookingDetails:
     return BookingDetails(
         booking=booking(row),
         service_name=row["service_name"],

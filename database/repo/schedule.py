@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
+from database.engine import Conn
 from database.repo import rows
 from domain.actors import Actor
 from domain.schedule import ScheduleException
@@ -13,7 +13,7 @@ from utils.hours import Interval, WeeklyHours
 from utils.timeutil import to_ts
 
 
-def weekly_hours(conn: sqlite3.Connection, specialist_ids: Sequence[int]) -> dict[int, WeeklyHours]:
+def weekly_hours(conn: Conn, specialist_ids: Sequence[int]) -> dict[int, WeeklyHours]:
     result: dict[int, WeeklyHours] = {sid: {} for sid in specialist_ids}
     if not specialist_ids:
         return result
@@ -29,7 +29,7 @@ def weekly_hours(conn: sqlite3.Connection, specialist_ids: Sequence[int]) -> dic
 
 
 def replace_weekday_hours(
-    conn: sqlite3.Connection, specialist_id: int, weekday: int, intervals: Iterable[Interval]
+    conn: Conn, specialist_id: int, weekday: int, intervals: Iterable[Interval]
 ) -> None:
     conn.execute(
         "DELETE FROM working_hours WHERE specialist_id = ? AND weekday = ?",
@@ -42,9 +42,7 @@ def replace_weekday_hours(
     )
 
 
-def exceptions_between(
-    conn: sqlite3.Connection, first: date, last: date
-) -> list[ScheduleException]:
+def exceptions_between(conn: Conn, first: date, last: date) -> list[ScheduleException]:
     found = conn.execute(
         "SELECT * FROM schedule_exceptions WHERE day BETWEEN ? AND ? ORDER BY day, start_minute",
         (first.isoformat(), last.isoformat()),
@@ -53,7 +51,7 @@ def exceptions_between(
 
 
 def add_exception(
-    conn: sqlite3.Connection,
+    conn: Conn,
     *,
     day: date,
     specialist_id: int | None,
@@ -78,9 +76,10 @@ def add_exception(
     )
 
 
-def clear_exceptions(conn: sqlite3.Connection, day: date, specialist_id: int | None) -> int:
+def clear_exceptions(conn: Conn, day: date, specialist_id: int | None) -> int:
     cur = conn.execute(
-        "DELETE FROM schedule_exceptions WHERE day = ? AND specialist_id IS ?",
+        "DELETE FROM schedule_exceptions WHERE day = ?"
+        " AND COALESCE(specialist_id, 0) = COALESCE(?, 0)",
         (day.isoformat(), specialist_id),
     )
-    return cur.rowcount
+    return int(cur.rowcount)

@@ -12,8 +12,8 @@ import json
 import sys
 from datetime import datetime
 
-from database.connection import Database
 from database.db_retry import RetryPolicy
+from database.sqlite import SqliteDatabase
 from domain.rules import Rules
 from services.booking import ClientBookingService
 from tests.support.clock import FakeClock
@@ -23,7 +23,7 @@ from utils.timeutil import get_tz
 async def main(argv: list[str]) -> None:
     path, now, start, service_id, first_client, count = argv
     clock = FakeClock(datetime.fromisoformat(now))
-    db = Database(path, retry=RetryPolicy(max_retries=8, delay=0.01, backoff=2.0))
+    db = SqliteDatabase(path, retry=RetryPolicy(max_retries=8, delay=0.01, backoff=2.0))
     await db.open()
     try:
         service = ClientBookingService(db, Rules(get_tz("Europe/Moscow")), clock=clock)

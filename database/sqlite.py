@@ -1,6 +1,7 @@
-"""SQLite connections: one writer per process, fed by a queue, and one reader.
+"""SQLite, the embedded engine: one writer per process, fed by a queue, and one reader.
 
-Every database access is a *unit of work*: a plain function taking a ``sqlite3.Connection``.
+Every database access is a *unit of work*: a plain function taking a ``Conn`` (database/engine.py;
+here a ``sqlite3.Connection``).
 The writer runs each one inside its own ``BEGIN IMMEDIATE`` ... ``COMMIT`` on aiosqlite's
 connection thread, so the availability check and the insert cannot interleave with another
 writer in this process (one queue, one thread, one transaction after another), in another
@@ -16,10 +17,10 @@ import asyncio
 import functools
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import aiosqlite
 
@@ -30,15 +31,27 @@ from database.db_retry import (
     is_busy_error,
     run_with_retry,
 )
+from database.engine import Dialect, Work
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+
+class SqliteConn(sqlite3.Connection):
+    """The stdlib connection, with what database/engine.Conn adds."""
+
+    dialect: ClassVar[Dialect] = "sqlite"
+
+    def tuples(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self.cursor()
+        cursor.row_factory = None  # no sqlite3.Row per row
+        return cursor.execute(sql, parameters).fetchall()
+
+
 # Units of work handed to the writer thread in one hop. Larger batches save wake-ups; smaller
 # ones let the first callers hear back sooner (benchmarks/booking.py shows both).
 MAX_BATCH = 64
-Work = Callable[[sqlite3.Connection], T]
 
 
 def configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
@@ -50,14 +63,16 @@ def configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def connect_sync(path: Path | str, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
-    """A configured autocommit sqlite3 connection (migrations, backup, scripts)."""
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+def connect_sync(path: Path | str, busy_timeout_ms: int = 5000) -> SqliteConn:
+    """A configured autocommit connection (migrations, backup, scripts)."""
+    conn = sqlite3.connect(
+        str(path), isolation_level=None, check_same_thread=False, factory=SqliteConn
+    )
     configure(conn, busy_timeout_ms)
     return conn
 
 
-def run_in_transaction(conn: sqlite3.Connection, work: Work[T], begin: str) -> T:
+def run_in_transaction(conn: SqliteConn, work: Work[T], begin: str) -> T:
     conn.execute(begin)
     try:
         result = work(conn)
@@ -69,7 +84,9 @@ def run_in_transaction(conn: sqlite3.Connection, work: Work[T], begin: str) -> T
     return result
 
 
-class Database:
+class SqliteDatabase:
+    dialect: ClassVar[Dialect] = "sqlite"
+
     def __init__(
         self,
         path: Path | str,
@@ -94,7 +111,7 @@ class Database:
     async def _connect(self, *, query_only: bool) -> aiosqlite.Connection:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves; the sqlite3 module's implicit
         # transactions would otherwise start a DEFERRED one before our first write.
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn = await aiosqlite.connect(self.path, isolation_level=None, factory=SqliteConn)
         try:
             await _on_thread(conn, lambda raw: configure(raw, self.busy_timeout_ms))
             if query_only:
@@ -116,7 +133,7 @@ class Database:
                 await conn.close()
         self._reader = self._writer = None
 
-    async def __aenter__(self) -> Database:
+    async def __aenter__(self) -> SqliteDatabase:
         await self.open()
         return self
 
@@ -196,7 +213,7 @@ class _Job(Generic[T]):
     retries: int = 0
 
 
-def _run_batch(conn: sqlite3.Connection, jobs: list[_Job[Any]]) -> list[tuple[bool, Any]]:
+def _run_batch(conn: SqliteConn, jobs: list[_Job[Any]]) -> list[tuple[bool, Any]]:
     """Runs on the writer thread: each unit of work in its own transaction; results or errors."""
     outcomes: list[tuple[bool, Any]] = []
     for job in jobs:
@@ -207,11 +224,11 @@ def _run_batch(conn: sqlite3.Connection, jobs: list[_Job[Any]]) -> list[tuple[bo
     return outcomes
 
 
-async def _on_thread(conn: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+async def _on_thread(conn: aiosqlite.Connection, work: Callable[[SqliteConn], T]) -> T:
     # aiosqlite executes every call on the connection's own thread. Handing it the whole unit of
     # work costs one thread hop per transaction instead of one per statement (the difference is
     # measured by benchmarks/booking.py). _execute/_conn are aiosqlite internals, pinned by
     # requirements.txt and exercised by every database test.
-    raw: sqlite3.Connection = conn._conn
+    raw = cast(SqliteConn, conn._conn)  # connected with factory=SqliteConn
     result: T = await conn._execute(work, raw)  # type: ignore[no-untyped-call]
     return result

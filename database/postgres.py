@@ -1,0 +1,218 @@
+"""PostgreSQL, the engine for several processes: psycopg 3's sync API on worker threads.
+
+A unit of work (database/engine.py) runs on a thread of this module's executor, on a connection
+from a psycopg_pool pool, inside one transaction: the same service code as on SQLite, with the
+SQL's ``?`` placeholders turned into psycopg's ``%s``. Writes use READ COMMITTED; the booking
+units take row locks in one fixed order first (database/repo/locks.py), and the whole unit is
+retried on a deadlock (40P01), a serialization failure (40001) or the overlap constraint
+firing (23P01). Reads use a second pool whose transactions are REPEATABLE READ, READ ONLY: one
+consistent snapshot per unit, as SQLite's reader gives.
+
+A connection that the server dropped is noticed when the pool hands it out (check_connection),
+so a restarted server costs no user an error once it is back; while it is down, a unit raises
+DatabaseUnavailable and the user is asked to try again in a minute.
+
+psycopg is imported here only, and this module only when DATABASE_URL names PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ClassVar, TypeVar
+
+import psycopg
+from psycopg.rows import tuple_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from database.db_retry import RetryPolicy, run_with_retry
+from database.engine import DatabaseUnavailable, Dialect, Work
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Whole-unit retry: a deadlock, a serialization failure, the overlap constraint firing.
+CONFLICTS = frozenset({"40P01", "40001", "23P01"})
+
+
+def is_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, psycopg.Error) and exc.sqlstate in CONFLICTS
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The server cannot be reached or went away (not a problem of the unit itself)."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    state = exc.sqlstate
+    return state is None or state.startswith(("08", "57P"))
+
+
+@functools.lru_cache(maxsize=2048)
+def to_pg(sql: str) -> str:
+    """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+@functools.lru_cache(maxsize=512)
+def _row_class(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
+    index = {name: i for i, name in enumerate(names)}
+
+    class Row(tuple[Any, ...]):
+        """A row readable by position and by column name, like sqlite3.Row."""
+
+        __slots__ = ()
+
+        def __getitem__(self, key: Any) -> Any:
+            if isinstance(key, str):
+                return tuple.__getitem__(self, index[key])
+            return tuple.__getitem__(self, key)
+
+        def keys(self) -> list[str]:
+            return list(names)
+
+    return Row
+
+
+def named_row(cursor: Any) -> Any:
+    """psycopg row factory: rows like sqlite3.Row."""
+    description = cursor.description
+    if description is None:
+        return tuple
+    row_class = _row_class(tuple(column.name for column in description))
+    return functools.partial(tuple.__new__, row_class)
+
+
+class PgConn:
+    """database/engine.Conn over a psycopg connection."""
+
+    dialect: ClassVar[Dialect] = "postgresql"
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        if not parameters:
+            return self._conn.execute(sql.replace("?", "%s"))
+        return self._conn.execute(to_pg(sql), parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        cursor = self._conn.cursor()
+        cursor.executemany(to_pg(sql), list(parameters))
+        return cursor
+
+    def tuples(self, sql: str, parameters: Any = ()) -> list[tuple[Any, ...]]:
+        cursor = self._conn.cursor(row_factory=tuple_row)
+        cursor.execute(to_pg(sql) if parameters else sql, parameters or None)
+        return cursor.fetchall()
+
+
+class PostgresDatabase:
+    dialect: ClassVar[Dialect] = "postgresql"
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        pool_size: int = 10,
+        retry: RetryPolicy | None = None,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.dsn = dsn
+        self.retry = retry or RetryPolicy()
+        self.pool_size = pool_size
+        self.connect_timeout = connect_timeout
+        readers = max(2, pool_size // 2)
+        self._executor = ThreadPoolExecutor(pool_size + readers, thread_name_prefix="pg")
+        common: dict[str, Any] = {
+            "autocommit": True,  # transactions are the explicit ones of _run
+            "row_factory": named_row,
+            "connect_timeout": max(1, int(connect_timeout)),
+            "application_name": "booking-bot",
+        }
+        self._writer = ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            open=False,
+            kwargs=common,
+            check=ConnectionPool.check_connection,
+            timeout=connect_timeout,
+            name="writer",
+        )
+        self._reader = ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=readers,
+            open=False,
+            kwargs=common,
+            configure=_read_only,
+            check=ConnectionPool.check_connection,
+            timeout=connect_timeout,
+            name="reader",
+        )
+
+    async def open(self) -> None:
+        """Connect both pools; DatabaseUnavailable if the server cannot be reached."""
+        loop = asyncio.get_running_loop()
+
+        def connect() -> None:
+            for pool in (self._writer, self._reader):
+                pool.open(wait=True, timeout=self.connect_timeout)
+
+        try:
+            await loop.run_in_executor(self._executor, connect)
+        except PoolTimeout as exc:
+            self._writer.close()
+            self._reader.close()
+            raise DatabaseUnavailable(f"PostgreSQL not reachable: {exc}") from exc
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._writer.close)
+        await loop.run_in_executor(self._executor, self._reader.close)
+        self._executor.shutdown(wait=False)
+
+    async def __aenter__(self) -> PostgresDatabase:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def write(self, work: Work[T], label: str = "write") -> T:
+        return await self._unit(self._writer, work, label)
+
+    async def read(self, work: Work[T], label: str = "read") -> T:
+        return await self._unit(self._reader, work, label)
+
+    async def _unit(self, pool: ConnectionPool[Any], work: Work[T], label: str) -> T:
+        loop = asyncio.get_running_loop()
+
+        async def attempt() -> T:
+            return await loop.run_in_executor(self._executor, _run, pool, work)
+
+        try:
+            return await run_with_retry(
+                attempt, self.retry, label, retryable=is_conflict, what="lock conflict"
+            )
+        except Exception as exc:
+            if is_outage(exc):
+                logger.warning("%s: PostgreSQL unavailable (%s)", label, exc)
+                raise DatabaseUnavailable(f"{label}: PostgreSQL unavailable") from exc
+            raise
+
+
+def _read_only(conn: psycopg.Connection[Any]) -> None:
+    # Sent with each BEGIN by psycopg: no extra round trip per unit.
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    conn.read_only = True
+
+
+def _run(pool: ConnectionPool[Any], work: Work[T]) -> T:
+    with pool.connection() as conn, conn.transaction():
+        return work(PgConn(conn))
