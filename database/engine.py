@@ -36,6 +36,15 @@ class Conn(Protocol):
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Any: ...
 
+    def execute_later(self, sql: str, parameters: Sequence[Any] = ..., /) -> None:
+        """A statement whose result nobody reads (a lock, an insert without RETURNING): it
+        may travel to the server with the next statement that is read, saving a round trip
+        (PostgreSQL's pipeline). It still runs in order, before anything executed after it,
+        and its error still fails the unit."""
+        ...
+
+    def executemany_later(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> None: ...
+
     def tuples(self, sql: str, parameters: Sequence[Any] = ...) -> list[tuple[Any, ...]]:
         """Rows as plain tuples: for hot paths that read thousands of rows."""
         ...

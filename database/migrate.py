@@ -42,7 +42,7 @@ class MigrationReport:
 
 
 # Any 64-bit number, the same in every process: who migrates a PostgreSQL database now.
-PG_MIGRATION_LOCK = 7_344_201_912
+PG_MIGRATION_LOCK = -(2**62)  # apart from the booking keys (database/repo/locks.py)
 
 
 def discover(engine: str = "sqlite") -> list[Migration]:

@@ -20,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, TypeVar
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -88,27 +90,70 @@ def named_row(cursor: Any) -> Any:
 
 
 class PgConn:
-    """database/engine.Conn over a psycopg connection."""
+    """database/engine.Conn over a psycopg connection.
+
+    ``execute_later`` statements wait in the connection and go to the server in one message
+    with the next statement whose result is read (or with the COMMIT), as one multi-statement
+    query with the parameters bound on the client: a write unit pays one round trip for BEGIN
+    and its first read, one for a lock and what is read under it, one for its inserts and its
+    COMMIT. Statements read at once, with nothing waiting, use server-side binding and
+    prepared statements as usual.
+    """
 
     dialect: ClassVar[Dialect] = "postgresql"
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
+        self._pending: list[str] = []
+        self._binder = psycopg.ClientCursor(conn)
+
+    def _bind(self, sql: str, parameters: Any) -> str:
+        if not parameters:
+            return sql
+        return self._binder.mogrify(to_pg(sql), parameters)
+
+    def _batch(self, last: str, row_factory: Any) -> psycopg.ClientCursor[Any]:
+        """The waiting statements and ``last`` in one round trip; the cursor on ``last``."""
+        text = "; ".join([*self._pending, last])
+        self._pending.clear()
+        cursor = psycopg.ClientCursor(self._conn, row_factory=row_factory)
+        cursor.execute(text)
+        while cursor.nextset():
+            pass
+        return cursor
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        if self._pending:
+            return self._batch(self._bind(sql, parameters), named_row)
         if not parameters:
-            return self._conn.execute(sql.replace("?", "%s"))
+            return self._conn.execute(sql)
         return self._conn.execute(to_pg(sql), parameters)
 
+    def execute_later(self, sql: str, parameters: Any = (), /) -> None:
+        self._pending.append(self._bind(sql, parameters))
+
     def executemany(self, sql: str, parameters: Any, /) -> Any:
+        self.flush()
         cursor = self._conn.cursor()
         cursor.executemany(to_pg(sql), list(parameters))
         return cursor
 
+    def executemany_later(self, sql: str, parameters: Any, /) -> None:
+        self._pending.extend(self._bind(sql, p) for p in parameters)
+
     def tuples(self, sql: str, parameters: Any = ()) -> list[tuple[Any, ...]]:
+        if self._pending:
+            return self._batch(self._bind(sql, parameters), tuple_row).fetchall()
         cursor = self._conn.cursor(row_factory=tuple_row)
         cursor.execute(to_pg(sql) if parameters else sql, parameters or None)
         return cursor.fetchall()
+
+    def flush(self, last: str | None = None) -> None:
+        """Send what waits (and ``last``), now."""
+        if last is not None:
+            self._pending.append(last)
+        if self._pending:
+            self._batch(self._pending.pop(), None)
 
 
 class PostgresDatabase:
@@ -185,16 +230,22 @@ class PostgresDatabase:
         await self.close()
 
     async def write(self, work: Work[T], label: str = "write") -> T:
-        return await self._unit(self._writer, work, label)
+        return await self._unit(_run_write, self._writer, work, label)
 
     async def read(self, work: Work[T], label: str = "read") -> T:
-        return await self._unit(self._reader, work, label)
+        return await self._unit(_run_read, self._reader, work, label)
 
-    async def _unit(self, pool: ConnectionPool[Any], work: Work[T], label: str) -> T:
+    async def _unit(
+        self,
+        run: Callable[[ConnectionPool[Any], Work[T]], T],
+        pool: ConnectionPool[Any],
+        work: Work[T],
+        label: str,
+    ) -> T:
         loop = asyncio.get_running_loop()
 
         async def attempt() -> T:
-            return await loop.run_in_executor(self._executor, _run, pool, work)
+            return await loop.run_in_executor(self._executor, run, pool, work)
 
         try:
             return await run_with_retry(
@@ -213,6 +264,20 @@ def _read_only(conn: psycopg.Connection[Any]) -> None:
     conn.read_only = True
 
 
-def _run(pool: ConnectionPool[Any], work: Work[T]) -> T:
+def _run_write(pool: ConnectionPool[Any], work: Work[T]) -> T:
+    with pool.connection() as conn:
+        unit = PgConn(conn)
+        unit.execute_later("BEGIN")  # travels with the unit's first statement
+        try:
+            result = work(unit)
+            unit.flush("COMMIT")
+        except BaseException:
+            if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+            raise
+        return result
+
+
+def _run_read(pool: ConnectionPool[Any], work: Work[T]) -> T:
     with pool.connection() as conn, conn.transaction():
         return work(PgConn(conn))

@@ -17,7 +17,7 @@ import asyncio
 import functools
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -42,6 +42,12 @@ class SqliteConn(sqlite3.Connection):
     """The stdlib connection, with what database/engine.Conn adds."""
 
     dialect: ClassVar[Dialect] = "sqlite"
+
+    def execute_later(self, sql: str, parameters: Sequence[Any] = (), /) -> None:
+        self.execute(sql, parameters)
+
+    def executemany_later(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> None:
+        self.executemany(sql, parameters)
 
     def tuples(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self.cursor()

@@ -57,6 +57,15 @@ def hours(
     )
 
 
+def busy_window(rules: Rules, first: date, last: date) -> tuple[datetime, datetime]:
+    """The instants whose bookings matter for starts on the local days first..last: a late
+    start's service and buffer can run past midnight into the next day's first booking
+    (round-the-clock hours), so a day beyond the range too."""
+    start, _ = day_bounds_utc(rules.tz, first)
+    _, end = day_bounds_utc(rules.tz, last)
+    return start, end + timedelta(days=1)
+
+
 def schedules(
     conn: Conn,
     rules: Rules,
@@ -64,17 +73,13 @@ def schedules(
     first: date,
     last: date,
     exclude_booking: int | None = None,
-    known_hours: tuple[dict[int, WeeklyHours], list[ScheduleException]] | None = None,
 ) -> tuple[list[SpecialistSchedule], list[ScheduleException]]:
-    start, _ = day_bounds_utc(rules.tz, first)
-    _, end = day_bounds_utc(rules.tz, last)
-    # A late start's service and buffer can run past midnight into the next day's first
-    # booking (round-the-clock hours): look a day beyond the range too.
+    start, end = busy_window(rules, first, last)
     busy = bookings.busy_intervals(
-        conn, start, end + timedelta(days=1), specialist_ids, exclude_booking=exclude_booking
+        conn, start, end, specialist_ids, exclude_booking=exclude_booking
     )
     index = busy_by_specialist(busy, specialist_ids)
-    weekly, exceptions = known_hours or hours(conn, specialist_ids, first, last)
+    weekly, exceptions = hours(conn, specialist_ids, first, last)
     found = [SpecialistSchedule(sid, weekly[sid], index[sid]) for sid in specialist_ids]
     return found, exceptions
 
@@ -128,20 +133,34 @@ def place(
     moved_from = [replacing.specialist_id] if replacing else []
     locks.for_booking(conn, client_id, [*candidates, *moved_from])
 
+    exclude = replacing.id if replacing else None
+    busy_from, busy_to = busy_window(rules, day, day)
+    facts = bookings.placement_facts(
+        conn,
+        client_id=client_id,
+        service_id=service_id,
+        start=start,
+        now=now,
+        busy_from=busy_from,
+        busy_to=busy_to,
+        specialist_ids=candidates,
+        exclude_booking=exclude,
+    )
+
     # A double click on Confirm (or a retried request) must not read as "taken by someone".
-    mine = bookings.active_at(conn, client_id, service_id, start)
-    if mine is not None and (replacing is None or mine.id != replacing.id):
-        return BookingResult(Outcome.ALREADY_BOOKED, mine)
+    if facts.mine is not None and (replacing is None or facts.mine != replacing.id):
+        return BookingResult(Outcome.ALREADY_BOOKED, bookings.get(conn, facts.mine))
     if start < rules.earliest_start(now):
         return BookingResult(Outcome.TOO_SOON)
     if day > rules.last_bookable_day(now):
         return BookingResult(Outcome.TOO_FAR)
-    exclude = replacing.id if replacing else None
-    if rules.limit_reached(bookings.count_future_active(conn, client_id, now, exclude)):
+    if rules.limit_reached(facts.future_active):
         return BookingResult(Outcome.LIMIT_REACHED)
-    if not known:
+    if not known or known_hours is None:
         return BookingResult(Outcome.UNKNOWN_SPECIALIST)
-    found, exceptions = schedules(conn, rules, candidates, day, day, exclude, known_hours)
+    index = busy_by_specialist(facts.busy, candidates)
+    weekly, exceptions = known_hours
+    found = [SpecialistSchedule(sid, weekly[sid], index[sid]) for sid in candidates]
     query = SlotQuery.of(rules, service, now)
 
     # Lead time and horizon were checked above; what is left is the one start itself.

@@ -20,7 +20,7 @@ def record(
     now: datetime,
     **details: object,
 ) -> None:
-    conn.execute(
+    conn.execute_later(
         """INSERT INTO audit_log (at, actor_id, actor_role, action, entity, entity_id, details)
            VALUES (?, ?, ?, ?, ?, ?, ?)""",
         (

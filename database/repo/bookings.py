@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from database.engine import Conn
 from database.repo import rows
@@ -20,7 +21,6 @@ def busy_intervals(
     start: datetime,
     end: datetime,
     specialist_ids: Sequence[int] | None = None,
-    *,
     exclude_booking: int | None = None,
 ) -> list[BusyInterval]:
     """Active bookings that take any time in [start, end), sorted by specialist and start.
@@ -40,6 +40,61 @@ def busy_intervals(
         params.append(exclude_booking)
     sql += " ORDER BY specialist_id, start_at"
     return [_new_busy(BusyInterval, r) for r in conn.tuples(sql, params)]
+
+
+class PlacementFacts(NamedTuple):
+    """What a booking decision reads under its locks, in one round trip."""
+
+    mine: int | None  # the client's active booking of the service at exactly this start
+    future_active: int  # the client's future active bookings (the one moved not counted)
+    busy: list[BusyInterval]  # of the specialists concerned, as busy_intervals() returns
+
+
+def placement_facts(
+    conn: Conn,
+    *,
+    client_id: int,
+    service_id: int,
+    start: datetime,
+    now: datetime,
+    busy_from: datetime,
+    busy_to: datetime,
+    specialist_ids: Sequence[int],
+    exclude_booking: int | None,
+) -> PlacementFacts:
+    """The client's facts and the busy times in one statement: the fewer round trips a booking
+    makes while it holds its locks, the more bookings a second (PostgreSQL: the booking units of
+    one specialist run one after another)."""
+    marks = ",".join("?" * len(specialist_ids)) or "NULL"
+    rows = conn.tuples(
+        f"""SELECT facts.mine, facts.future_active,
+                   b.specialist_id, b.start_at, b.busy_until, b.id
+            FROM (SELECT
+                    (SELECT id FROM bookings WHERE client_id = ? AND service_id = ?
+                        AND start_at = ? AND status = 'active' LIMIT 1) AS mine,
+                    (SELECT count(*) FROM bookings WHERE client_id = ? AND status = 'active'
+                        AND start_at > ? AND id <> COALESCE(?, 0)) AS future_active
+                 ) AS facts
+            LEFT JOIN bookings b ON b.status = 'active'
+                AND b.start_at >= ? AND b.start_at < ? AND b.busy_until > ?
+                AND b.specialist_id IN ({marks}) AND b.id <> COALESCE(?, 0)
+            ORDER BY b.specialist_id, b.start_at""",
+        (
+            client_id,
+            service_id,
+            to_ts(start),
+            client_id,
+            to_ts(now),
+            exclude_booking,
+            to_ts(busy_from) - 2 * 86400,
+            to_ts(busy_to),
+            to_ts(busy_from),
+            *specialist_ids,
+            exclude_booking,
+        ),
+    )
+    busy = [_new_busy(BusyInterval, r[2:]) for r in rows if r[5] is not None]
+    return PlacementFacts(rows[0][0], int(rows[0][1]), busy)
 
 
 def insert(

@@ -12,7 +12,7 @@ from utils.timeutil import to_ts
 
 def ensure(conn: Conn, client_id: int, now: datetime) -> None:
     ts = to_ts(now)
-    conn.execute(
+    conn.execute_later(
         "INSERT INTO clients (id, created_at, updated_at) VALUES (?, ?, ?)"
         " ON CONFLICT (id) DO NOTHING",
         (client_id, ts, ts),

@@ -1,13 +1,17 @@
-"""Row locks a booking or a move takes first, in one fixed order (PostgreSQL only).
+"""Locks a booking or a move takes first, in one fixed order (PostgreSQL only).
 
 On SQLite the writer's BEGIN IMMEDIATE already holds the whole file's write lock, so there is
 nothing to take. On PostgreSQL, READ COMMITTED lets two transactions read the same free time;
-locking the client row (for the per-client limit and a double Confirm) and then every
-specialist concerned, in id order, makes the check-then-insert of one specialist's time happen
-one transaction after another, and the fixed order means two bookings never wait on each other
-in a circle (the EXCLUDE constraint alone deadlocked under contention in a trial, 40P01).
-A client seen for the first time has no row yet, and no bookings to race over: nothing to lock
-(updates of one user never run at once: per-user event isolation).
+locking the client (for the per-client limit and a double Confirm) and then every specialist
+concerned, in id order, makes the check-then-insert of one specialist's time happen one
+transaction after another, and the fixed order means two bookings never wait on each other in a
+circle (the EXCLUDE constraint alone deadlocked under contention in a trial, 40P01).
+
+The locks are transaction-scoped advisory locks, not row locks: SELECT ... FOR UPDATE writes
+the lock into the row, so every attempt, even one that is refused, would end with a durable
+commit. Keys: a client's is its (positive) id, a specialist's the negative of its id; every
+process of the bot uses the same keys, and nothing else of ours takes advisory locks per
+transaction.
 """
 
 from __future__ import annotations
@@ -17,10 +21,16 @@ from collections.abc import Iterable
 from database.engine import Conn
 
 
+def booking_keys(client_id: int, specialist_ids: Iterable[int]) -> list[int]:
+    """The keys in the order they are taken: the client, then the specialists by id."""
+    return [client_id, *(-sid for sid in sorted(set(specialist_ids)))]
+
+
 def for_booking(conn: Conn, client_id: int, specialist_ids: Iterable[int]) -> None:
     if conn.dialect != "postgresql":
         return
-    conn.execute("SELECT 1 FROM clients WHERE id = ? FOR UPDATE", (client_id,))
-    ids = sorted(set(specialist_ids))
-    if ids:
-        conn.execute("SELECT 1 FROM specialists WHERE id = ANY(?) ORDER BY id FOR UPDATE", (ids,))
+    # unnest() yields the array in its order, and each row's lock is taken as it comes.
+    conn.execute_later(
+        "SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k",
+        (booking_keys(client_id, specialist_ids),),
+    )

@@ -14,7 +14,7 @@ ALL_KINDS = (ReminderKind.REMINDER, ReminderKind.FEEDBACK)
 
 def insert(conn: Conn, booking_id: int, entries: Iterable[OutboxRow], now: datetime) -> None:
     ts = to_ts(now)
-    conn.executemany(
+    conn.executemany_later(
         """INSERT INTO reminders (booking_id, kind, offset_minutes, due_at, status, reason,
                                   updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)""",
