@@ -8,9 +8,11 @@ retried on a deadlock (40P01), a serialization failure (40001) or the overlap co
 firing (23P01). Reads use a second pool whose transactions are REPEATABLE READ, READ ONLY: one
 consistent snapshot per unit, as SQLite's reader gives.
 
-A connection that the server dropped is noticed when the pool hands it out (check_connection),
-so a restarted server costs no user an error once it is back; while it is down, a unit raises
-DatabaseUnavailable and the user is asked to try again in a minute.
+A unit that finds its pooled connection dead (the server restarted) before it could change
+anything runs again once on a fresh connection, so a restarted server costs no user an error
+once it is back; while it is down, a unit raises DatabaseUnavailable and the user is asked to
+try again in a minute. (Checking every connection as the pool hands it out would cost a round
+trip per unit.)
 
 psycopg is imported here only, and this module only when DATABASE_URL names PostgreSQL.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, TypeVar
@@ -58,6 +61,19 @@ def is_outage(exc: BaseException) -> bool:
 def to_pg(sql: str) -> str:
     """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled)."""
     return sql.replace("%", "%%").replace("?", "%s")
+
+
+@functools.lru_cache(maxsize=2048)
+def numbered(sql: str) -> str:
+    """``?`` placeholders as PREPARE's ``$1``, ``$2``..."""
+    parts = sql.split("?")
+    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
+
+
+# Statements this process prepared on each connection (SQL -> name), for batches.
+_PREPARED: weakref.WeakKeyDictionary[psycopg.Connection[Any], dict[str, str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @functools.lru_cache(maxsize=512)
@@ -108,19 +124,46 @@ class PgConn:
         self._binder = psycopg.ClientCursor(conn)
 
     def _bind(self, sql: str, parameters: Any) -> str:
+        """The statement as text a batch can carry; with parameters, as EXECUTE of a statement
+        prepared on this connection (PREPARE travels with its first use): the server plans it
+        once, like psycopg's own prepared statements."""
         if not parameters:
             return sql
-        return self._binder.mogrify(to_pg(sql), parameters)
+        prepared = _PREPARED.get(self._conn)
+        if prepared is None:
+            prepared = _PREPARED[self._conn] = self._forget_prepared()
+        name = prepared.get(sql)
+        prepare = ""
+        if name is None:
+            name = prepared[sql] = f"booking_bot_{len(prepared) + 1}"
+            prepare = f"PREPARE {name} AS {numbered(sql)}; "
+        marks = ", ".join(["%s"] * len(parameters))
+        return prepare + self._binder.mogrify(f"EXECUTE {name}({marks})", parameters)
 
     def _batch(self, last: str, row_factory: Any) -> psycopg.ClientCursor[Any]:
         """The waiting statements and ``last`` in one round trip; the cursor on ``last``."""
         text = "; ".join([*self._pending, last])
         self._pending.clear()
         cursor = psycopg.ClientCursor(self._conn, row_factory=row_factory)
-        cursor.execute(text)
+        try:
+            cursor.execute(text)
+        except psycopg.Error:
+            # Whether the batch's PREPAREs ran is unknown now: start again from none.
+            _PREPARED.pop(self._conn, None)
+            raise
         while cursor.nextset():
             pass
         return cursor
+
+    def _forget_prepared(self) -> dict[str, str]:
+        """Drop this process's prepared statements of the connection (after a failed batch,
+        or on a connection new to this process); outside any transaction."""
+        names = self._conn.execute(
+            "SELECT name FROM pg_prepared_statements WHERE name LIKE 'booking\\_bot\\_%'"
+        ).fetchall()
+        for (name,) in names:
+            self._conn.execute(f"DEALLOCATE {name}")
+        return {}
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
         if self._pending:
@@ -185,7 +228,6 @@ class PostgresDatabase:
             max_size=pool_size,
             open=False,
             kwargs=common,
-            check=ConnectionPool.check_connection,
             timeout=connect_timeout,
             name="writer",
         )
@@ -196,7 +238,6 @@ class PostgresDatabase:
             open=False,
             kwargs=common,
             configure=_read_only,
-            check=ConnectionPool.check_connection,
             timeout=connect_timeout,
             name="reader",
         )
@@ -264,13 +305,34 @@ def _read_only(conn: psycopg.Connection[Any]) -> None:
     conn.read_only = True
 
 
+class _StaleConnection(Exception):
+    """The pooled connection was dead before the unit could change anything (the server
+    restarted, say): run the unit again on a fresh one."""
+
+
 def _run_write(pool: ConnectionPool[Any], work: Work[T]) -> T:
+    for _ in range(2):
+        try:
+            return _write_once(pool, work)
+        except _StaleConnection as exc:
+            stale = exc
+    raise stale.__cause__ or stale
+
+
+def _write_once(pool: ConnectionPool[Any], work: Work[T]) -> T:
     with pool.connection() as conn:
         unit = PgConn(conn)
         unit.execute_later("BEGIN")  # travels with the unit's first statement
+        committing = False
         try:
             result = work(unit)
+            committing = True
             unit.flush("COMMIT")
+        except psycopg.OperationalError as exc:
+            # A connection lost during COMMIT may or may not have committed: never re-run that.
+            if conn.broken and not committing:
+                raise _StaleConnection from exc
+            raise
         except BaseException:
             if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
                 conn.execute("ROLLBACK")
@@ -279,5 +341,12 @@ def _run_write(pool: ConnectionPool[Any], work: Work[T]) -> T:
 
 
 def _run_read(pool: ConnectionPool[Any], work: Work[T]) -> T:
-    with pool.connection() as conn, conn.transaction():
-        return work(PgConn(conn))
+    for tries_left in (1, 0):
+        with pool.connection() as conn:
+            try:
+                with conn.transaction():
+                    return work(PgConn(conn))
+            except psycopg.OperationalError:
+                if not conn.broken or not tries_left:
+                    raise
+    raise AssertionError("unreachable")

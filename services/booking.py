@@ -85,10 +85,9 @@ class ClientBookingService:
         now, rules, actor = self.clock(), self.rules, Actor.client(client_id)
 
         def work(conn: Conn) -> Selection | BookingResult:
-            service = catalog.get_service(conn, service_id)
+            service, offering = catalog.service_and_specialists(conn, service_id)
             if service is None or not service.is_active:
                 return BookingResult(Outcome.SERVICE_INACTIVE)
-            offering = catalog.specialists_for_service(conn, service_id)
             specialist = next((s for s in offering if s.id == specialist_id), None)
             if specialist_id and specialist is None:
                 return BookingResult(Outcome.UNKNOWN_SPECIALIST)

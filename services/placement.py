@@ -52,9 +52,7 @@ def hours(
     conn: Conn, specialist_ids: Sequence[int], first: date, last: date
 ) -> tuple[dict[int, WeeklyHours], list[ScheduleException]]:
     """Weekly hours of the specialists, and the date exceptions of the range."""
-    return schedule.weekly_hours(conn, specialist_ids), schedule.exceptions_between(
-        conn, first, last
-    )
+    return schedule.hours_between(conn, specialist_ids, first, last)
 
 
 def busy_window(rules: Rules, first: date, last: date) -> tuple[datetime, datetime]:
@@ -95,10 +93,10 @@ def load(
     exclude_booking: int | None = None,
 ) -> Loaded | None:
     """None when the service cannot be booked at all (gone or switched off)."""
-    service = catalog.get_service(conn, service_id)
+    service, specialists = catalog.service_and_specialists(conn, service_id)
     if service is None or not service.is_active:
         return None
-    offering = [s.id for s in catalog.specialists_for_service(conn, service_id)]
+    offering = [s.id for s in specialists]
     ids = offering if specialist_id is None else [i for i in offering if i == specialist_id]
     found, exceptions = schedules(conn, rules, ids, first, last, exclude_booking)
     return Loaded(found, exceptions, SlotQuery.of(rules, service, now))
@@ -120,12 +118,12 @@ def place(
     then the client and the specialists concerned are locked (PostgreSQL; database/repo/locks.py)
     and what they can change is read: the client's bookings and the busy times.
     """
-    service = catalog.get_service(conn, service_id)
+    service, specialists = catalog.service_and_specialists(conn, service_id)
     if service is None:
         return BookingResult(Outcome.UNKNOWN_SERVICE)
     if not service.is_active:
         return BookingResult(Outcome.SERVICE_INACTIVE)
-    offering = [s.id for s in catalog.specialists_for_service(conn, service_id)]
+    offering = [s.id for s in specialists]
     known = specialist_id is None or specialist_id in offering
     candidates = offering if specialist_id is None else [specialist_id] if known else []
     day = rules.local(start).date()

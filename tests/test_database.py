@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 
+import psycopg
 import pytest
 
 from database.engine import Conn, Database
@@ -73,3 +74,38 @@ async def test_using_a_closed_database_is_an_error(db_path) -> None:
     database = SqliteDatabase(db_path)
     with pytest.raises(RuntimeError, match="not open"):
         await database.write(lambda c: None)
+
+
+async def test_a_failed_batch_leaves_the_next_units_working(postgresql_db: Database) -> None:
+    """PostgreSQL sends waiting statements with the next one read, preparing them on first use;
+    when such a batch fails, what was prepared is unknown, and the next units still work."""
+    await postgresql_db.write(lambda c: c.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)"))
+
+    def insert_then_read(value: int) -> Callable[[Conn], int]:
+        def work(c: Conn) -> int:
+            c.execute_later("INSERT INTO t VALUES (?)", (value,))
+            return int(c.execute("SELECT count(*) FROM t WHERE v >= ?", (0,)).fetchone()[0])
+
+        return work
+
+    assert await postgresql_db.write(insert_then_read(1)) == 1
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        await postgresql_db.write(insert_then_read(1))  # fails inside the batch
+    for value in (2, 3):
+        assert await postgresql_db.write(insert_then_read(value)) == value
+
+
+async def test_connections_the_server_dropped_are_replaced_without_an_error(
+    postgresql_db: Database, pg_url: str
+) -> None:
+    """A server restart kills every pooled connection; the next units run on fresh ones."""
+    await postgresql_db.write(lambda c: c.execute("CREATE TABLE t (v INTEGER)"))
+    await postgresql_db.read(lambda c: c.execute("SELECT 1").fetchall())
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    await postgresql_db.write(lambda c: c.execute("INSERT INTO t VALUES (1)"))
+    rows = await postgresql_db.read(lambda c: c.execute("SELECT v FROM t").fetchall())
+    assert [r[0] for r in rows] == [1]

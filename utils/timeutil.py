@@ -9,6 +9,7 @@ Rules (see docs/ARCHITECTURE.md, "Time"):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -66,8 +67,11 @@ def local_midnight(tz: BaseTzInfo, day: date) -> datetime:
     return localize_boundary(tz, datetime.combine(day, time(0, 0)))
 
 
+@functools.lru_cache(maxsize=4096)
 def day_bounds_utc(tz: BaseTzInfo, day: date) -> tuple[datetime, datetime]:
-    """[start, end) of a local calendar day as UTC instants (23 or 25 hours on DST days)."""
+    """[start, end) of a local calendar day as UTC instants (23 or 25 hours on DST days).
+
+    Cached: a zone's rules do not change while the process runs, and pytz is slow."""
     start = local_midnight(tz, day)
     end = local_midnight(tz, day + timedelta(days=1))
     return start.astimezone(UTC), end.astimezone(UTC)

@@ -116,6 +116,26 @@ def set_specialist_active(conn: Conn, specialist_id: int, active: bool) -> bool:
 # ---------------------------------------------------------------- who offers what
 
 
+def service_and_specialists(conn: Conn, service_id: int) -> tuple[Service | None, list[Specialist]]:
+    """The service, and the active specialists offering it in display order: one round trip
+    for what every step of a booking reads first."""
+    found = conn.execute(
+        """SELECT s.*, sp.id AS sp_id, sp.name AS sp_name, sp.sort_order AS sp_sort
+           FROM services s
+           LEFT JOIN specialist_services ss ON ss.service_id = s.id
+           LEFT JOIN specialists sp ON sp.id = ss.specialist_id AND sp.is_active = 1
+           WHERE s.id = ?""",
+        (service_id,),
+    ).fetchall()
+    if not found:
+        return None, []
+    offering = sorted(
+        (Specialist(r["sp_id"], r["sp_name"], True, r["sp_sort"]) for r in found if r["sp_id"]),
+        key=lambda sp: (sp.sort_order, sp.id),
+    )
+    return rows.service(found[0]), offering
+
+
 def link_service_to_active_specialists(conn: Conn, service_id: int) -> None:
     conn.execute(
         """INSERT INTO specialist_services (specialist_id, service_id)

@@ -28,6 +28,34 @@ def weekly_hours(conn: Conn, specialist_ids: Sequence[int]) -> dict[int, WeeklyH
     return result
 
 
+def hours_between(
+    conn: Conn, specialist_ids: Sequence[int], first: date, last: date
+) -> tuple[dict[int, WeeklyHours], list[ScheduleException]]:
+    """weekly_hours() and exceptions_between() in one round trip."""
+    weekly: dict[int, WeeklyHours] = {sid: {} for sid in specialist_ids}
+    marks = ",".join("?" * len(specialist_ids)) or "NULL"
+    found = conn.tuples(
+        f"""SELECT 0, specialist_id, weekday, start_minute, end_minute, NULL, NULL
+            FROM working_hours WHERE specialist_id IN ({marks})
+            UNION ALL
+            SELECT 1, specialist_id, id, start_minute, end_minute, day, reason
+            FROM schedule_exceptions WHERE day BETWEEN ? AND ?
+            ORDER BY 1, 2, 3, 4""",
+        (*specialist_ids, first.isoformat(), last.isoformat()),
+    )
+    exceptions: list[ScheduleException] = []
+    for kind, sid, number, start, end, day, reason in found:
+        if kind == 0:
+            weekly[sid].setdefault(number, []).append((start, end))
+        else:
+            hours = None if start is None else (start, end)
+            exceptions.append(
+                ScheduleException(number, sid, date.fromisoformat(day), hours, reason)
+            )
+    exceptions.sort(key=lambda e: (e.day, -1 if e.hours is None else e.hours[0]))
+    return weekly, exceptions
+
+
 def replace_weekday_hours(
     conn: Conn, specialist_id: int, weekday: int, intervals: Iterable[Interval]
 ) -> None:
