@@ -11,11 +11,9 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable
 from datetime import datetime, time, timedelta
-from typing import TypeVar
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -26,18 +24,26 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import User
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from config import Settings, SettingsError, load_settings
+from database.engine import Database, DriverMissing, require_module
 from database.migrate import migrate_url
 from database.migrations.base import MigrationContext, MigrationError
+from domain.errors import StorageUnavailable
 from handlers import build_dispatcher, set_commands
 from handlers.digest import make_digest
+from handlers.http import make_web_app
 from handlers.middlewares import RetryAfterMiddleware
 from handlers.reminders import TelegramReminders
 from services.container import Container, build_services, database_for
+from services.health import Health
+from utils.backoff import pause, unless_stopped, until_ready
 from utils.i18n import Translations
 from utils.lifecycle import InFlight
 from utils.logging_setup import setup_logging
@@ -47,11 +53,19 @@ from utils.timeutil import get_tz, localize_boundary, system_clock, to_local
 logger = logging.getLogger("bot")
 
 SHUTDOWN_GRACE_SECONDS = 15.0
-T = TypeVar("T")
 
 
 class TokenRejected(Exception):
     """Telegram answered 401 to the token."""
+
+
+class WebPortUnavailable(Exception):
+    """The bot's HTTP server cannot listen where WEB_HOST and WEB_PORT say."""
+
+
+# What the bot handles (and asks Telegram for): messages and button presses.
+ALLOWED_UPDATES = ["message", "callback_query"]
+WEBHOOK_MAX_CONNECTIONS = 40
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -64,30 +78,22 @@ def make_bot(settings: Settings) -> Bot:
     )
 
 
-async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
-    """``work``'s result, or None if a stop signal comes first (``work`` is then cancelled).
-
-    A Bot API that accepts connections but never answers (or a flood-control wait) would
-    otherwise hold SIGTERM off until aiohttp's own timeout.
-    """
-    task = asyncio.ensure_future(work)
-    stopping = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    return None if task.cancelled() else task.result()
-
-
 async def _handshake(bot: Bot, translations: Translations, settings: Settings) -> User:
     me = await bot.get_me()
-    # Updates that arrived while the bot was down are kept: a webhook would hide them from
-    # getUpdates, so it is removed without dropping anything.
-    await bot.delete_webhook(drop_pending_updates=False)
+    if settings.webhook_url:
+        # Every replica may say so; pending updates are kept, and the webhook stays at stop.
+        assert settings.webhook_secret is not None
+        await bot.set_webhook(
+            settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+            max_connections=WEBHOOK_MAX_CONNECTIONS,
+            drop_pending_updates=False,
+        )
+    else:
+        # Updates that arrived while the bot was down are kept: a webhook would hide them
+        # from getUpdates, so it is removed without dropping anything.
+        await bot.delete_webhook(drop_pending_updates=False)
     await set_commands(bot, translations, settings.default_language)
     return me
 
@@ -99,19 +105,17 @@ async def _connect(
     delay = 1.0
     while not stop.is_set():
         try:
-            me = await _unless_stopped(_handshake(bot, translations, settings), stop)
+            me = await unless_stopped(_handshake(bot, translations, settings), stop)
         except TelegramUnauthorizedError as exc:
             raise TokenRejected from exc
         except TelegramRetryAfter as exc:
             # Flood control longer than the session middleware waits out (restart loops).
             logger.warning("Bot API flood control; retrying in %ss", exc.retry_after)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), exc.retry_after)
+            await pause(stop, exc.retry_after)
             continue
         except (TelegramNetworkError, TelegramServerError) as exc:
             logger.warning("Bot API not reachable (%s); retrying in %.0fs", exc, delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
+            await pause(stop, delay)
             delay = min(delay * 2, 60)
             continue
         if me is None:
@@ -195,61 +199,173 @@ def start_scheduler(
     return scheduler
 
 
-async def run(settings: Settings) -> None:
-    ctx = MigrationContext(tz=get_tz(settings.timezone), now=system_clock())
-    report = await asyncio.to_thread(
-        migrate_url, settings.database, ctx, busy_timeout_ms=settings.db_busy_timeout_ms
+async def _open_storage(
+    settings: Settings, stop: asyncio.Event
+) -> tuple[BaseStorage, BaseEventIsolation] | None:
+    """FSM state and per-user isolation: in Redis (shared by replicas) when REDIS_URL is set,
+    else in this process. None if a stop signal came while Redis was being waited for."""
+    if settings.redis_url is None:
+        return MemoryStorage(), SimpleEventIsolation()
+    redis_storage = require_module("aiogram.fsm.storage.redis", "REDIS_URL")
+    redis_asyncio = require_module("redis.asyncio", "REDIS_URL")
+    redis_exceptions = require_module("redis.exceptions", "REDIS_URL")
+    client = redis_asyncio.Redis.from_url(settings.redis_url, socket_connect_timeout=5)
+    reachable = await until_ready(
+        lambda: client.ping(),
+        stop,
+        "Redis",
+        (redis_exceptions.ConnectionError, redis_exceptions.TimeoutError, OSError),
     )
+    if reachable is None:
+        await client.aclose()
+        return None
+    storage = redis_storage.RedisStorage(
+        client, key_builder=redis_storage.DefaultKeyBuilder(with_bot_id=True)
+    )
+    return storage, storage.create_isolation()
+
+
+async def _open_database(settings: Settings, stop: asyncio.Event) -> Database | None:
+    """Migrated and open; waits (backing off) while the server is unreachable."""
+    ctx = MigrationContext(tz=get_tz(settings.timezone), now=system_clock())
+    report = await until_ready(
+        lambda: asyncio.to_thread(
+            migrate_url, settings.database, ctx, busy_timeout_ms=settings.db_busy_timeout_ms
+        ),
+        stop,
+        "the database",
+        (StorageUnavailable,),
+    )
+    if report is None:
+        return None
     logger.info(
         "database %s at schema version %d (applied now: %s)",
         settings.database,
         report.current_version,
         report.applied or "none",
     )
+    db = database_for(settings)
+
+    async def opened() -> bool:
+        await db.open()
+        return True
+
+    if await until_ready(opened, stop, "the database", (StorageUnavailable,)) is None:
+        return None
+    return db
+
+
+async def _start_web(settings: Settings, app: web.Application) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.web_host, settings.web_port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise WebPortUnavailable(
+            f"WEB_HOST:WEB_PORT {settings.web_host}:{settings.web_port} cannot be used: {exc}"
+        ) from exc
+    logger.info("HTTP server on %s:%s", settings.web_host, settings.web_port)
+    return runner
+
+
+async def run(settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    db = database_for(settings)
-    await db.open()
+    health = Health()
+    db = await _open_database(settings, stop)
+    if db is None:
+        return
+    health.passed("migrations")
+    health.probe("database", lambda: db.read(lambda c: c.execute("SELECT 1").fetchone()))
     bot = make_bot(settings)
     scheduler: AsyncIOScheduler | None = None
+    web_runner: web.AppRunner | None = None
+    storage: BaseStorage | None = None
     in_flight = InFlight()
     try:
+        opened = await _open_storage(settings, stop)
+        if opened is None:
+            return
+        storage, isolation = opened
+        if settings.redis_url is not None:
+            health.passed("redis")
         container = build_services(settings, db)
         if await container.schedule.seed_weekly_hours(settings.weekly_hours):
             logger.info("weekly hours seeded from WORKING_HOURS: %s", settings.working_hours)
         if backfilled := await container.jobs.backfill_outbox():
             logger.info("reminders scheduled for %d bookings that had none", backfilled)
         translations = Translations()
-        dp = build_dispatcher(settings, container, translations=translations, in_flight=in_flight)
+        dp = build_dispatcher(
+            settings,
+            container,
+            translations=translations,
+            storage=storage,
+            events_isolation=isolation,
+            in_flight=in_flight,
+        )
+        webhook = settings.webhook_url is not None
+        if webhook:
+            health.expect("webhook")
+        if settings.web_port is not None:
+            app = make_web_app(
+                health,
+                dispatcher=dp if webhook else None,
+                bot=bot,
+                webhook_path=settings.webhook_path if webhook else None,
+                secret=settings.webhook_secret.get_secret_value()
+                if settings.webhook_secret
+                else None,
+            )
+            web_runner = await _start_web(settings, app)
         if not await _connect(bot, translations, settings, stop):
             return
         scheduler = start_scheduler(settings, container, bot, translations, in_flight)
-        polling = asyncio.create_task(
-            dp.start_polling(bot, handle_signals=False, close_bot_session=False)
-        )
-        stopping = asyncio.create_task(stop.wait())
-        logger.info("started: polling %s", settings.telegram_api_url)
-        await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if not polling.done():
+        if webhook:
+            health.passed("webhook")
+            logger.info("started: webhook %s", settings.webhook_url)
+            await stop.wait()
             logger.info("stopping")
-            with contextlib.suppress(RuntimeError):  # polling had not fully started yet
-                await dp.stop_polling()
-            await polling
-        stopping.cancel()
-        polling.result()
+        else:
+            await _poll(dp, bot, settings, stop)
     finally:
+        if web_runner is not None:
+            await web_runner.shutdown()  # no new requests; those in flight are drained below
         if scheduler is not None:
             scheduler.pause()  # no new runs; shutdown() would cancel the one running now
         # Updates already handed to handlers, and a job halfway through, finish first.
         await in_flight.drain(timeout=SHUTDOWN_GRACE_SECONDS)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if web_runner is not None:
+            await web_runner.cleanup()
         await bot.session.close()
+        if storage is not None:
+            await storage.close()
         await db.close()
         logger.info("stopped cleanly")
+
+
+async def _poll(dp: Dispatcher, bot: Bot, settings: Settings, stop: asyncio.Event) -> None:
+    polling = asyncio.create_task(
+        dp.start_polling(
+            bot, handle_signals=False, close_bot_session=False, allowed_updates=ALLOWED_UPDATES
+        )
+    )
+    stopping = asyncio.create_task(stop.wait())
+    logger.info("started: polling %s", settings.telegram_api_url)
+    await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not polling.done():
+        logger.info("stopping")
+        with contextlib.suppress(RuntimeError):  # polling had not fully started yet
+            await dp.stop_polling()
+        await polling
+    stopping.cancel()
+    polling.result()
 
 
 def main() -> int:
@@ -269,6 +385,9 @@ def main() -> int:
     except MigrationError as exc:
         logger.error("cannot start: migration failed, the database was not changed: %s", exc)
         return 1
+    except (DriverMissing, WebPortUnavailable) as exc:
+        print(exc, file=sys.stderr)
+        return 2
     return 0
 
 

@@ -136,13 +136,6 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone '{value}' (use an IANA name like Europe/Moscow)")
         return value
 
-    @field_validator("database_url")
-    @classmethod
-    def _sqlite_url(cls, value: str) -> str:
-        if not value.startswith("sqlite:///") or len(value) == len("sqlite:///"):
-            raise ValueError("only sqlite:///relative/path.db or sqlite:////absolute/path.db")
-        return value
-
     @field_validator("admin_digest_time")
     @classmethod
     def _digest_time(cls, value: str | None) -> str | None:

@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -56,6 +57,7 @@ from benchmarks.common import (
     remove_db,
 )
 from benchmarks.contended import prepare_contended, run_baseline_level, run_limit, run_ours
+from benchmarks.postgres import run_postgres
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -73,6 +75,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, default=None, help="results file (DIR/booking.json)")
     parser.add_argument("--skip-baseline", action="store_true", help="skip baseline (a)")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="PostgreSQL server for the same workload (a database booking_bench is made there)",
+    )
+    parser.add_argument("--pg-pool", type=int, default=10, help="connections (DB_POOL_SIZE, 10)")
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
         "--baseline-budget",
         type=float,
@@ -153,6 +162,16 @@ async def run(
     limit = await run_limit(setup_l, args.clients)
     runs.append(limit)
 
+    postgres: RunResult | None = None
+    if not args.skip_postgres:
+        print("postgresql: the same workload ...", flush=True)
+        try:
+            postgres = await run_postgres(args.pg_url, args.clients, args.starts, args.pg_pool)
+        except Exception as exc:  # no server here: say so, the SQLite numbers still stand
+            print(f"  postgresql skipped: {type(exc).__name__}: {exc}".splitlines()[0])
+        else:
+            runs.append(postgres)
+
     print()
     print_runs(runs, min(args.clients, args.starts))
     if baseline is not None and len(baseline_tries) > 1:
@@ -184,7 +203,7 @@ async def run(
         )
 
     expected = min(args.clients, args.starts)  # every start, or every client, booked once
-    correct_runs = [ours, limit] + ([baseline] if baseline else [])
+    correct_runs = [ours, limit] + [r for r in (baseline, postgres) if r is not None]
     goals = [
         Goal(
             "0 overlaps (every run)",
@@ -211,6 +230,14 @@ async def run(
             False,
         ),
         Goal("ours >= 0.5x limit", ours_vs_limit >= 0.5, fmt(ours_vs_limit, 2) + "x", False),
+        Goal(
+            "postgresql >= 1,000 attempts/s, exactly the successes",
+            None
+            if postgres is None
+            else postgres.attempts_per_s >= 1000 and postgres.successes == expected,
+            "-" if postgres is None else f"{fmt(postgres.attempts_per_s)}, {postgres.successes}",
+            False,
+        ),
         Goal(
             "calendar median < 10 ms",
             timings[0].median_ms < 10,

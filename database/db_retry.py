@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from database.engine import DatabaseUnavailable
+from domain.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ T = TypeVar("T")
 _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
-class DatabaseBusyError(DatabaseUnavailable):
+class DatabaseBusyError(StorageUnavailable):
     """The database stayed locked through every retry."""
 
 

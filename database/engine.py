@@ -70,11 +70,6 @@ class Database(Protocol):
         ...
 
 
-class DatabaseUnavailable(RuntimeError):
-    """The database cannot be reached (or stayed locked through every retry) right now: the
-    user is asked to try again in a minute; nothing was changed."""
-
-
 class DriverMissing(RuntimeError):
     """DATABASE_URL (or REDIS_URL) names a server whose Python driver is not installed."""
 

@@ -19,9 +19,10 @@ from pathlib import Path
 from types import ModuleType
 
 from database.backup import backup_file
-from database.engine import DatabaseUnavailable, DatabaseUrl, DriverMissing, require_module
+from database.engine import DatabaseUrl, DriverMissing, require_module
 from database.migrations.base import MigrationContext, MigrationError
 from database.sqlite import connect_sync
+from domain.errors import StorageUnavailable
 from utils.timeutil import system_clock, to_ts
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def migrate_postgres(
     try:
         connection = psycopg.connect(dsn, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(f"PostgreSQL not reachable: {exc}".strip()) from None
+        raise StorageUnavailable(f"PostgreSQL not reachable: {exc}".strip()) from None
     with connection as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (PG_MIGRATION_LOCK,))
         try:
@@ -200,7 +201,7 @@ def main() -> int:
     except MigrationError as exc:
         logger.error("migration failed, nothing was changed: %s", exc)
         return 1
-    except (DatabaseUnavailable, DriverMissing) as exc:
+    except (StorageUnavailable, DriverMissing) as exc:
         logger.error("cannot migrate: %s", exc)
         return 1
     if report.applied:

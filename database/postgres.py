@@ -10,7 +10,7 @@ consistent snapshot per unit, as SQLite's reader gives.
 
 A unit that finds its pooled connection dead (the server restarted) before it could change
 anything runs again once on a fresh connection, so a restarted server costs no user an error
-once it is back; while it is down, a unit raises DatabaseUnavailable and the user is asked to
+once it is back; while it is down, a unit raises StorageUnavailable and the user is asked to
 try again in a minute. (Checking every connection as the pool hands it out would cost a round
 trip per unit.)
 
@@ -33,7 +33,8 @@ from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from database.db_retry import RetryPolicy, run_with_retry
-from database.engine import DatabaseUnavailable, Dialect, Work
+from database.engine import Dialect, Work
+from domain.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +244,7 @@ class PostgresDatabase:
         )
 
     async def open(self) -> None:
-        """Connect both pools; DatabaseUnavailable if the server cannot be reached."""
+        """Connect both pools; StorageUnavailable if the server cannot be reached."""
         loop = asyncio.get_running_loop()
 
         def connect() -> None:
@@ -255,7 +256,7 @@ class PostgresDatabase:
         except PoolTimeout as exc:
             self._writer.close()
             self._reader.close()
-            raise DatabaseUnavailable(f"PostgreSQL not reachable: {exc}") from exc
+            raise StorageUnavailable(f"PostgreSQL not reachable: {exc}") from exc
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
@@ -295,7 +296,7 @@ class PostgresDatabase:
         except Exception as exc:
             if is_outage(exc):
                 logger.warning("%s: PostgreSQL unavailable (%s)", label, exc)
-                raise DatabaseUnavailable(f"{label}: PostgreSQL unavailable") from exc
+                raise StorageUnavailable(f"{label}: PostgreSQL unavailable") from exc
             raise
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
@@ -39,6 +39,7 @@ def build_dispatcher(
     *,
     translations: Translations | None = None,
     storage: BaseStorage | None = None,
+    events_isolation: BaseEventIsolation | None = None,
     in_flight: InFlight | None = None,
 ) -> Dispatcher:
     """The Dispatcher bot.py polls with and the tests feed updates to.
@@ -48,7 +49,12 @@ def build_dispatcher(
     let them finish first.
     """
     tr = translations or Translations()
-    dp = Dispatcher(storage=storage or MemoryStorage(), settings=settings, translations=tr)
+    dp = Dispatcher(
+        storage=storage or MemoryStorage(),
+        events_isolation=events_isolation,
+        settings=settings,
+        translations=tr,
+    )
     dp.workflow_data.update(container.workflow_data())
     dp.errors.register(errors.on_error, ExceptionTypeFilter(Exception))
     if in_flight is not None:

@@ -8,6 +8,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from config import Settings
+from domain.errors import StorageUnavailable
 from handlers.callback_data import Label, Noop
 from handlers.common import alert
 from services.clients import ClientService
@@ -41,8 +42,16 @@ async def stray_message(message: Message, t: Translator) -> None:
 async def on_error(
     event: ErrorEvent, translations: Translations, clients: ClientService, settings: Settings
 ) -> bool:
-    """Log (and so report to Sentry) and tell the user something went wrong; never re-raise."""
-    logger.error("error handling update %s", event.update.update_id, exc_info=event.exception)
+    """Log (and so report to Sentry) and tell the user something went wrong; never re-raise.
+
+    A database that cannot be reached right now (an outage, a restart) is not a bug: a warning,
+    and the user is asked to try again in a minute.
+    """
+    outage = isinstance(event.exception, StorageUnavailable)
+    if outage:
+        logger.warning("update %s: %s", event.update.update_id, event.exception)
+    else:
+        logger.error("error handling update %s", event.update.update_id, exc_info=event.exception)
     update = event.update
     user = getattr(update.event, "from_user", None)
     language = getattr(user, "language_code", None)
@@ -52,11 +61,12 @@ async def on_error(
     except Exception:
         logger.warning("could not look up the client's language", exc_info=True)
     t = translations(language, settings.default_language)
+    text = t("error.unavailable") if outage else t("error.generic")
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(t("error.generic"), show_alert=True)
+            await update.callback_query.answer(text, show_alert=True)
         elif update.message is not None:
-            await update.message.answer(t("error.generic"))
+            await update.message.answer(text)
     except Exception:  # the apology itself failed (network, blocked bot): the log has it
         logger.warning("could not tell the user about the error", exc_info=True)
     return True

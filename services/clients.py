@@ -11,31 +11,39 @@ from utils.timeutil import Clock, system_clock
 
 class ClientService:
     def __init__(
-        self, db: Database, default_language: Language = "ru", clock: Clock = system_clock
+        self,
+        db: Database,
+        default_language: Language = "ru",
+        clock: Clock = system_clock,
+        *,
+        remember: bool = True,
     ) -> None:
         self.db = db
         self.default_language = default_language
         self.clock = clock
-        # Every update needs the client's language; one process polls per token, so a
-        # process-local cache is the truth as long as every change goes through this service.
+        # Every update needs the client's language. With ``remember``, the process keeps the
+        # clients it has seen: true while it is the only one changing them (one process polls
+        # per token). Replicas behind a webhook must not: another one may have changed them.
+        self.remember = remember
         self._cache: dict[int, Client] = {}
 
     async def touch(
         self, user_id: int, username: str | None, first_name: str, language_code: str | None
     ) -> Client:
         """The client behind a Telegram user, created on first contact, kept up to date."""
-        cached = self._cache.get(user_id)
-        # An unreachable client who writes to us has unblocked the bot: the upsert says so.
+        # Written only when Telegram tells something new (or the client is new); an unreachable
+        # client who writes to us has unblocked the bot: the upsert says so.
+        known = await self.get(user_id)
         if (
-            cached
-            and cached.is_reachable
-            and (cached.username, cached.first_name)
+            known
+            and known.is_reachable
+            and (known.username, known.first_name)
             == (
                 username,
                 first_name,
             )
         ):
-            return cached
+            return known
         now = self.clock()
         language = pick_language(language_code, self.default_language)
 
@@ -96,5 +104,6 @@ class ClientService:
         return self._remember(await self.db.write(work, "client.update"))
 
     def _remember(self, client: Client) -> Client:
-        self._cache[client.id] = client
+        if self.remember:
+            self._cache[client.id] = client
         return client

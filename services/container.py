@@ -114,7 +114,11 @@ def build_services(settings: Settings, db: Database, clock: Clock = system_clock
         reminders=ReminderService(db, rules, clock=clock),
         catalog=CatalogService(db, clock),
         schedule=ScheduleService(db, clock),
-        clients=ClientService(db, settings.default_language, clock),
+        # One polling process per token sees every update of a client, so it may remember
+        # them; replicas behind a webhook each see only some, so they read the database.
+        clients=ClientService(
+            db, settings.default_language, clock, remember=settings.webhook_url is None
+        ),
         specialists=SpecialistService(db, clock),
         stats=stats,
         export=ExportService(stats, rules.tz),

@@ -63,7 +63,15 @@ def test_values_from_environment_and_dotenv(
         ("TIMEZONE", "Mars/Olympus", "TIMEZONE: unknown time zone 'Mars/Olympus'"),
         ("ADMIN_IDS", "12,abc", "ADMIN_IDS: must be comma-separated integers"),
         ("SLOT_STEP_MINUTES", "0", "SLOT_STEP_MINUTES: Input should be greater than or equal to 5"),
-        ("DATABASE_URL", "postgres://x", "DATABASE_URL: only sqlite:///"),
+        ("DATABASE_URL", "mysql://x/db", "DATABASE_URL: must start with sqlite:///"),
+        ("DATABASE_URL", "postgresql://127.0.0.1", "DATABASE_URL: a PostgreSQL URL needs a host"),
+        ("DATABASE_URL", "postgresql://h:port/db", "DATABASE_URL: cannot read the PostgreSQL"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL: must look like redis://host:6379/0"),
+        ("REDIS_URL", "redis://h:six/0", "REDIS_URL: has a port that is not a number"),
+        ("WEBHOOK_URL", "bot.example.com/hook", "WEBHOOK_URL: must be the full URL"),
+        ("WEBHOOK_URL", "https://bot.example.com/hook", "WEBHOOK_URL needs WEBHOOK_SECRET"),
+        ("WEBHOOK_SECRET", "has spaces", "WEBHOOK_SECRET: must be 1-256 characters"),
+        ("WEB_PORT", "70000", "WEB_PORT: Input should be less than or equal to 65535"),
         ("WORKING_HOURS", "mon 10:00-09:00", "WORKING_HOURS: '10:00-09:00' ends before it starts"),
         ("DEFAULT_LANGUAGE", "de", "DEFAULT_LANGUAGE: Input should be 'ru' or 'en'"),
         ("REMINDER_OFFSETS", "120,-5", "REMINDER_OFFSETS: offsets are minutes before the start"),
@@ -84,6 +92,20 @@ def test_bad_values_are_named_in_one_line(
     assert "\n" not in text
     if name == "BOT_TOKEN":
         assert value not in text  # even a malformed token is never echoed
+
+
+def test_server_settings_are_read() -> None:
+    s = load_settings(
+        database_url="postgresql://bot:secret@db.internal:5432/salon",
+        redis_url="redis://cache:6379/2",
+        webhook_url="https://bot.example.com/tg/hook",
+        webhook_secret="s3cret_token-1",
+        web_port="",
+    )
+    assert s.database.dialect == "postgresql"
+    assert str(s.database) == "postgresql://bot@db.internal:5432/salon"  # no password in logs
+    assert (s.redis_url, s.webhook_path, s.web_port) == ("redis://cache:6379/2", "/tg/hook", None)
+    assert load_settings().web_port == 8080
 
 
 def test_missing_token_is_reported_only_where_needed() -> None:

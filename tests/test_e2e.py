@@ -175,6 +175,7 @@ def bot_env(api_url: str, db_path: Path, **extra: str) -> dict[str, str]:
         "BUSINESS_NAME": BUSINESS,
         "BUSINESS_ADDRESS": "1 Test Street",
         "LOG_LEVEL": "INFO",
+        "WEB_PORT": "",  # no HTTP server unless a test asks for one
     }
     env.update(extra)
     return env

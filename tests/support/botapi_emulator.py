@@ -36,6 +36,7 @@ from html.parser import HTMLParser
 from types import TracebackType
 from typing import Any, Self
 
+import aiohttp
 from aiohttp import web
 from aiohttp.web_request import FileField
 
@@ -476,6 +477,9 @@ class BotAPIEmulator:
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.menu_buttons: dict[int | None, JSON] = {}
         self.webhook_url = ""
+        self.webhook_secret = ""
+        self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
+        self._deliverer: asyncio.Task[None] | None = None
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._allowed_updates: frozenset[str] = _DEFAULT_UPDATE_TYPES
@@ -540,6 +544,7 @@ class BotAPIEmulator:
         await site.start()
         self._runner = runner
         self._port = int(runner.addresses[0][1])
+        self._deliverer = asyncio.create_task(self._deliver_webhooks())
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
@@ -548,6 +553,10 @@ class BotAPIEmulator:
         # Release long polls first, otherwise cleanup waits for them to time out.
         self._closing = True
         self._notify_updates()
+        if self._deliverer is not None:
+            self._deliverer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._deliverer
         await runner.cleanup()
 
     async def __aenter__(self) -> Self:
@@ -1191,15 +1200,59 @@ class BotAPIEmulator:
 
     def _delete_webhook(self, call: ApiCall) -> bool:
         self.webhook_url = ""
+        self.webhook_secret = ""
         if call.params.get("drop_pending_updates") is True:
             self._updates.clear()
         return True
 
     def _set_webhook(self, call: ApiCall) -> bool:
         self.webhook_url = str(call.params.get("url") or "")
+        self.webhook_secret = str(call.params.get("secret_token") or "")
         if call.params.get("drop_pending_updates") is True:
             self._updates.clear()
+        self._notify_updates()
         return True
+
+    async def _deliver_webhooks(self) -> None:
+        """As Telegram does with a webhook set: POST each update to it (several at once),
+        with the secret header; an update is gone once answered 2xx, and sent again later
+        otherwise."""
+        in_flight: set[int] = set()
+        async with aiohttp.ClientSession() as session:
+
+            async def post(update: JSON) -> None:
+                status = 0
+                try:
+                    async with session.post(
+                        self.webhook_url,
+                        json=update,
+                        headers={"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret},
+                        timeout=aiohttp.ClientTimeout(total=10),
+                    ) as response:
+                        status = response.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.webhook_deliveries.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    self._updates = [u for u in self._updates if u is not update]
+                    in_flight.discard(update["update_id"])
+                    self._notify_calls()
+                else:
+                    await asyncio.sleep(0.2)  # then the loop offers it again
+                    in_flight.discard(update["update_id"])
+                    self._notify_updates()
+
+            tasks: set[asyncio.Task[None]] = set()
+            while True:
+                changed = self._updates_changed
+                if self.webhook_url:
+                    for update in list(self._updates):
+                        if update["update_id"] not in in_flight and len(in_flight) < 40:
+                            in_flight.add(update["update_id"])
+                            task = asyncio.create_task(post(update))
+                            tasks.add(task)
+                            task.add_done_callback(tasks.discard)
+                await changed.wait()
 
     def _get_webhook_info(self, call: ApiCall) -> JSON:
         return {
