@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench migrate clean
+.PHONY: run servers test lint bench migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ $(VENV)/.dev: requirements.txt requirements-servers.txt requirements-dev.txt | $
 
 run: $(VENV)/.runtime
 	$(BIN)/python bot.py
+
+# The drivers for PostgreSQL and Redis (`make servers run` with DATABASE_URL=postgresql://...).
+servers: $(VENV)/.servers
+
+$(VENV)/.servers: requirements-servers.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-servers.txt
+	touch $@
 
 migrate: $(VENV)/.runtime
 	$(BIN)/python -m database.migrate
