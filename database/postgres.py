@@ -23,9 +23,10 @@ import asyncio
 import functools
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -39,6 +40,8 @@ from domain.errors import StorageUnavailable
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+WRITE_BATCH = 16  # units of work one drainer hands a worker thread at once
 
 # Whole-unit retry: a deadlock, a serialization failure, the overlap constraint firing.
 CONFLICTS = frozenset({"40P01", "40001", "23P01"})
@@ -217,6 +220,9 @@ class PostgresDatabase:
         self.connect_timeout = connect_timeout
         readers = max(2, pool_size // 2)
         self._executor = ThreadPoolExecutor(pool_size + readers, thread_name_prefix="pg")
+        self._jobs: list[_Job[Any]] = []
+        self._drainers = 0
+        self._drain_tasks: set[asyncio.Task[None]] = set()
         common: dict[str, Any] = {
             "autocommit": True,  # transactions are the explicit ones of _run
             "row_factory": named_row,
@@ -259,6 +265,9 @@ class PostgresDatabase:
             raise StorageUnavailable(f"PostgreSQL not reachable: {exc}") from exc
 
     async def close(self) -> None:
+        """Finish what was queued, then close both pools."""
+        while self._drain_tasks:
+            await asyncio.gather(*self._drain_tasks, return_exceptions=True)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._writer.close)
         await loop.run_in_executor(self._executor, self._reader.close)
@@ -272,10 +281,56 @@ class PostgresDatabase:
         await self.close()
 
     async def write(self, work: Work[T], label: str = "write") -> T:
-        return await self._unit(_run_write, self._writer, work, label)
+        """Queued: up to pool_size drainers each take a batch of units to a worker thread in
+        one hop, and run them one after another, each in its own transaction, on one pooled
+        connection (as SQLite's writer queue does): fewer thread hops and wake-ups per unit."""
+        loop = asyncio.get_running_loop()
+
+        async def attempt() -> T:
+            job: _Job[T] = _Job(work, loop.create_future())
+            self._jobs.append(job)
+            self._kick()
+            return await job.future
+
+        return await self._retrying(attempt, label)
 
     async def read(self, work: Work[T], label: str = "read") -> T:
         return await self._unit(_run_read, self._reader, work, label)
+
+    def _kick(self) -> None:
+        while self._jobs and self._drainers < self.pool_size:
+            self._drainers += 1
+            task = asyncio.create_task(self._drain())
+            self._drain_tasks.add(task)
+            task.add_done_callback(self._drain_tasks.discard)
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._jobs:
+                batch = self._jobs[:WRITE_BATCH]
+                del self._jobs[:WRITE_BATCH]
+                works = [job.work for job in batch]
+                try:
+                    outcomes = await loop.run_in_executor(
+                        self._executor, _run_batch, self._writer, works
+                    )
+                except BaseException as exc:  # no connection at all (PoolTimeout, ...)
+                    outcomes = [(False, exc)] * len(batch)
+                for job, (ok, value) in zip(batch, outcomes, strict=True):
+                    if job.future.done():
+                        continue
+                    if ok:
+                        job.future.set_result(value)
+                    elif isinstance(value, _StaleConnection) and not job.stale:
+                        job.stale = True  # once more, on a fresh connection
+                        self._jobs.append(job)
+                    else:
+                        error = value.__cause__ if isinstance(value, _StaleConnection) else value
+                        job.future.set_exception(error or value)
+        finally:
+            self._drainers -= 1
+            self._kick()
 
     async def _unit(
         self,
@@ -289,6 +344,9 @@ class PostgresDatabase:
         async def attempt() -> T:
             return await loop.run_in_executor(self._executor, run, pool, work)
 
+        return await self._retrying(attempt, label)
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]], label: str) -> T:
         try:
             return await run_with_retry(
                 attempt, self.retry, label, retryable=is_conflict, what="lock conflict"
@@ -311,34 +369,46 @@ class _StaleConnection(Exception):
     restarted, say): run the unit again on a fresh one."""
 
 
-def _run_write(pool: ConnectionPool[Any], work: Work[T]) -> T:
-    for _ in range(2):
-        try:
-            return _write_once(pool, work)
-        except _StaleConnection as exc:
-            stale = exc
-    raise stale.__cause__ or stale
+@dataclass
+class _Job(Generic[T]):
+    work: Work[T]
+    future: asyncio.Future[T]
+    stale: bool = False
 
 
-def _write_once(pool: ConnectionPool[Any], work: Work[T]) -> T:
+def _run_batch(pool: ConnectionPool[Any], works: list[Work[Any]]) -> list[tuple[bool, Any]]:
+    """Runs on a worker thread: each unit in its own transaction on one connection."""
+    outcomes: list[tuple[bool, Any]] = []
     with pool.connection() as conn:
-        unit = PgConn(conn)
-        unit.execute_later("BEGIN")  # travels with the unit's first statement
-        committing = False
-        try:
-            result = work(unit)
-            committing = True
-            unit.flush("COMMIT")
-        except psycopg.OperationalError as exc:
-            # A connection lost during COMMIT may or may not have committed: never re-run that.
-            if conn.broken and not committing:
-                raise _StaleConnection from exc
-            raise
-        except BaseException:
-            if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
-                conn.execute("ROLLBACK")
-            raise
-        return result
+        for work in works:
+            if conn.broken:  # lost mid-batch: the rest go again on a fresh connection
+                outcomes.append((False, _StaleConnection()))
+                continue
+            try:
+                outcomes.append((True, _write_once(conn, work)))
+            except Exception as exc:
+                outcomes.append((False, exc))
+    return outcomes
+
+
+def _write_once(conn: psycopg.Connection[Any], work: Work[T]) -> T:
+    unit = PgConn(conn)
+    unit.execute_later("BEGIN")  # travels with the unit's first statement
+    committing = False
+    try:
+        result = work(unit)
+        committing = True
+        unit.flush("COMMIT")
+    except psycopg.OperationalError as exc:
+        # A connection lost during COMMIT may or may not have committed: never re-run that.
+        if conn.broken and not committing:
+            raise _StaleConnection from exc
+        raise
+    except BaseException:
+        if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        raise
+    return result
 
 
 def _run_read(pool: ConnectionPool[Any], work: Work[T]) -> T:
