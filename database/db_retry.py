@@ -53,9 +53,11 @@ def is_busy_error(exc: BaseException) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
-def give_up(label: str, policy: RetryPolicy, exc: BaseException) -> DatabaseBusyError:
+def give_up(
+    label: str, policy: RetryPolicy, exc: BaseException, what: str = "database is locked"
+) -> DatabaseBusyError:
     logger.error("%s: still in conflict after %d retries", label, policy.max_retries)
-    error = DatabaseBusyError(f"{label}: database is locked")
+    error = DatabaseBusyError(f"{label}: {what}")
     error.__cause__ = exc
     return error
 
@@ -99,5 +101,5 @@ async def run_with_retry(
                 raise
             retry += 1
             if retry > policy.max_retries:
-                raise give_up(label, policy, exc) from exc
+                raise give_up(label, policy, exc, what) from exc
             await sleep(announce_retry(label, policy, exc, retry, what))

@@ -116,6 +116,8 @@ def db(engine: str, request: pytest.FixtureRequest) -> Database:
 
 # For tests of what only SQLite has (its writer queue, pragmas, a locked file).
 sqlite_only = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+# For what only PostgreSQL has (its constraint, its locks).
+postgresql_only = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 
 OpenAnother = Callable[..., Awaitable[Database]]
 

@@ -12,16 +12,17 @@ from asyncio.subprocess import PIPE
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
 from pytz.tzinfo import BaseTzInfo
 
 from database.db_retry import DatabaseBusyError, RetryPolicy
-from database.engine import Database
+from database.engine import Conn, Database
 from database.sqlite import SqliteDatabase
 from domain.outcomes import Outcome
 from domain.rules import Rules
 from services.booking import ClientBookingService
-from tests.conftest import AddService, OpenAnother, at, sqlite_only
+from tests.conftest import AddService, OpenAnother, at, postgresql_only, sqlite_only
 from tests.support.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,3 +195,31 @@ async def test_a_locked_file_is_retried_with_backoff_and_logged(
     finally:
         blocker.close()
         await impatient.close()
+
+
+@postgresql_only
+async def test_postgresql_itself_refuses_an_overlap_that_bypasses_the_service(
+    db: Database, add_service: AddService, tz: BaseTzInfo, booking: ClientBookingService
+) -> None:
+    """The EXCLUDE constraint: a second active booking overlapping the first (another start,
+    so no unique index catches it) is refused by the database, whatever code writes it."""
+    service = await add_service()
+    made = await booking.book(1, service.id, at(tz, WED, "10:00"))
+    assert made.booking is not None
+    start = int(made.booking.start.timestamp()) + 1800  # half an hour into the first
+
+    def overlapping(conn: Conn) -> None:
+        conn.execute("INSERT INTO clients (id, created_at, updated_at) VALUES (2, 0, 0)")
+        conn.execute(
+            "INSERT INTO bookings (client_id, service_id, specialist_id, start_at, end_at,"
+            " busy_until, duration_minutes, created_at, updated_at)"
+            " VALUES (2, ?, 1, ?, ?, ?, 60, 0, 0)",
+            (service.id, start, start + 3600, start + 3600),
+        )
+
+    # Retried whole (another transaction may have booked first), then given up: still refused.
+    with pytest.raises(DatabaseBusyError) as refused:
+        await db.write(overlapping)
+    assert isinstance(refused.value.__cause__, psycopg.errors.ExclusionViolation)
+    assert "no_overlap" in str(refused.value.__cause__)
+    assert await overlapping_pairs(db) == 0

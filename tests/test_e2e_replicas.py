@@ -238,3 +238,25 @@ async def test_two_replicas_share_one_conversation_and_one_booking_per_time(
     assert [(a[0], a[1]) for a in active] == [
         (target, next(u.id for u, s in zip(users, screens, strict=True) if s is winners[0]))
     ]
+
+
+@pytest.mark.parametrize("server", ["PostgreSQL", "Redis"])
+async def test_a_server_unreachable_at_start_is_waited_for_and_sigterm_still_stops(
+    tmp_path: Path, server: str
+) -> None:
+    port = closed_port()
+    extra = (
+        {"DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/bot"}
+        if server == "PostgreSQL"
+        else {"REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    )
+    async with BotAPIEmulator() as api:
+        env = bot_env(api.base_url, tmp_path / "data" / "bot.db", **extra)
+        async with running_bot(env, tmp_path) as bot:
+            what = "the database" if server == "PostgreSQL" else "Redis"
+            await bot.wait_for_output(f"{what} not reachable")
+            await bot.wait_for_output("retrying in 2s")  # backing off
+            code = await bot.terminate()
+    assert code == 0, bot.output
+    assert_clean(bot)
+    assert not api.calls  # it never got as far as Telegram
