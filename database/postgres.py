@@ -229,9 +229,10 @@ class PostgresDatabase:
             "connect_timeout": max(1, int(connect_timeout)),
             "application_name": "booking-bot",
         }
+        # Every connection opened at start: a burst must not wait for connections to be made.
         self._writer = ConnectionPool(
             dsn,
-            min_size=1,
+            min_size=pool_size,
             max_size=pool_size,
             open=False,
             kwargs=common,
@@ -240,7 +241,7 @@ class PostgresDatabase:
         )
         self._reader = ConnectionPool(
             dsn,
-            min_size=1,
+            min_size=readers,
             max_size=readers,
             open=False,
             kwargs=common,

@@ -114,71 +114,82 @@ def place(
 ) -> BookingResult | Placed:
     """Decide whether ``start`` can be booked and by whom; the refusal otherwise.
 
-    What other bookings cannot change (the service, who offers it, their hours) is read first;
-    then the client and the specialists concerned are locked (PostgreSQL; database/repo/locks.py)
-    and what they can change is read: the client's bookings and the busy times.
+    What other bookings cannot change (the service, who offers it, their hours) is read first,
+    then what they can: the client's bookings and the busy times. A refusal read from committed
+    data stands (the time was taken, the limit reached, at that moment). A yes is decided again
+    under the locks of the client and the specialists concerned (PostgreSQL,
+    database/repo/locks.py; on SQLite the unit already holds the file's write lock), from what
+    is read once they are held: the bookings refused outright never wait in that line.
     """
-    service, specialists = catalog.service_and_specialists(conn, service_id)
-    if service is None:
+    found, specialists = catalog.service_and_specialists(conn, service_id)
+    if found is None:
         return BookingResult(Outcome.UNKNOWN_SERVICE)
-    if not service.is_active:
+    if not found.is_active:
         return BookingResult(Outcome.SERVICE_INACTIVE)
+    service: Service = found
     offering = [s.id for s in specialists]
     known = specialist_id is None or specialist_id in offering
     candidates = offering if specialist_id is None else [specialist_id] if known else []
     day = rules.local(start).date()
-    known_hours = hours(conn, candidates, day, day) if candidates else None
-    moved_from = [replacing.specialist_id] if replacing else []
-    locks.for_booking(conn, client_id, [*candidates, *moved_from])
-
+    known_hours = hours(conn, candidates, day, day) if candidates and known else None
     exclude = replacing.id if replacing else None
     busy_from, busy_to = busy_window(rules, day, day)
-    facts = bookings.placement_facts(
-        conn,
-        client_id=client_id,
-        service_id=service_id,
-        start=start,
-        now=now,
-        busy_from=busy_from,
-        busy_to=busy_to,
-        specialist_ids=candidates,
-        exclude_booking=exclude,
-    )
 
-    # A double click on Confirm (or a retried request) must not read as "taken by someone".
-    if facts.mine is not None and (replacing is None or facts.mine != replacing.id):
-        return BookingResult(Outcome.ALREADY_BOOKED, bookings.get(conn, facts.mine))
-    if start < rules.earliest_start(now):
-        return BookingResult(Outcome.TOO_SOON)
-    if day > rules.last_bookable_day(now):
-        return BookingResult(Outcome.TOO_FAR)
-    if rules.limit_reached(facts.future_active):
-        return BookingResult(Outcome.LIMIT_REACHED)
-    if not known or known_hours is None:
-        return BookingResult(Outcome.UNKNOWN_SPECIALIST)
-    index = busy_by_specialist(facts.busy, candidates)
-    weekly, exceptions = known_hours
-    found = [SpecialistSchedule(sid, weekly[sid], index[sid]) for sid in candidates]
-    query = SlotQuery.of(rules, service, now)
-
-    # Lead time and horizon were checked above; what is left is the one start itself.
-    working = [
-        s
-        for s in found
-        if is_candidate(
-            start,
-            day,
-            rules.tz,
-            hours_for_day(day, s.specialist_id, s.weekly, exceptions),
-            service.duration_minutes,
-            rules.step_minutes,
+    def decide() -> BookingResult | tuple[Service, list[int]]:
+        facts = bookings.placement_facts(
+            conn,
+            client_id=client_id,
+            service_id=service_id,
+            start=start,
+            now=now,
+            busy_from=busy_from,
+            busy_to=busy_to,
+            specialist_ids=candidates,
+            exclude_booking=exclude,
         )
-    ]
-    if not working:
-        return BookingResult(Outcome.OUTSIDE_HOURS)
-    free = [s.specialist_id for s in working if query.is_free(start, s.busy)]
-    if not free:
-        return BookingResult(Outcome.SLOT_TAKEN)
+        # A double click on Confirm (or a retried request) must not read as "taken by someone".
+        if facts.mine is not None and (replacing is None or facts.mine != replacing.id):
+            return BookingResult(Outcome.ALREADY_BOOKED, bookings.get(conn, facts.mine))
+        if start < rules.earliest_start(now):
+            return BookingResult(Outcome.TOO_SOON)
+        if day > rules.last_bookable_day(now):
+            return BookingResult(Outcome.TOO_FAR)
+        if rules.limit_reached(facts.future_active):
+            return BookingResult(Outcome.LIMIT_REACHED)
+        if known_hours is None:
+            return BookingResult(Outcome.UNKNOWN_SPECIALIST)
+        index = busy_by_specialist(facts.busy, candidates)
+        weekly, exceptions = known_hours
+        query = SlotQuery.of(rules, service, now)
+        # Lead time and horizon were checked above; what is left is the one start itself.
+        working = [
+            sid
+            for sid in candidates
+            if is_candidate(
+                start,
+                day,
+                rules.tz,
+                hours_for_day(day, sid, weekly[sid], exceptions),
+                service.duration_minutes,
+                rules.step_minutes,
+            )
+        ]
+        if not working:
+            return BookingResult(Outcome.OUTSIDE_HOURS)
+        free = [sid for sid in working if query.is_free(start, index[sid])]
+        if not free:
+            return BookingResult(Outcome.SLOT_TAKEN)
+        return service, free
+
+    decided = decide()
+    if isinstance(decided, BookingResult):
+        return decided
+    moved_from = [replacing.specialist_id] if replacing else []
+    if locks.for_booking(conn, client_id, [*candidates, *moved_from]):
+        decided = decide()  # others may have booked before the locks were ours
+        if isinstance(decided, BookingResult):
+            return decided
+    _, free = decided
     return Placed(service, least_loaded(conn, rules, free, day))
 
 

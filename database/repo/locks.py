@@ -26,11 +26,14 @@ def booking_keys(client_id: int, specialist_ids: Iterable[int]) -> list[int]:
     return [client_id, *(-sid for sid in sorted(set(specialist_ids)))]
 
 
-def for_booking(conn: Conn, client_id: int, specialist_ids: Iterable[int]) -> None:
+def for_booking(conn: Conn, client_id: int, specialist_ids: Iterable[int]) -> bool:
+    """Take the locks; True if that was needed (PostgreSQL), so what the unit read before may
+    have changed since and must be read again."""
     if conn.dialect != "postgresql":
-        return
+        return False
     # unnest() yields the array in its order, and each row's lock is taken as it comes.
     conn.execute_later(
         "SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k",
         (booking_keys(client_id, specialist_ids),),
     )
+    return True
