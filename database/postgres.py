@@ -389,6 +389,9 @@ def _run_batch(pool: ConnectionPool[Any], works: list[Work[Any]]) -> list[tuple[
                 outcomes.append((True, _write_once(conn, work)))
             except Exception as exc:
                 outcomes.append((False, exc))
+    if conn.broken:
+        # The server dropped this one; it likely dropped the others in the pool too.
+        pool.check()
     return outcomes
 
 
@@ -421,4 +424,5 @@ def _run_read(pool: ConnectionPool[Any], work: Work[T]) -> T:
             except psycopg.OperationalError:
                 if not conn.broken or not tries_left:
                     raise
+        pool.check()  # the server dropped this one; it likely dropped the others too
     raise AssertionError("unreachable")
