@@ -37,7 +37,7 @@ lint: $(VENV)/.dev
 test: lint
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.runtime
+bench: $(VENV)/.runtime $(VENV)/.servers
 	$(BIN)/python -m benchmarks.booking
 
 clean:

@@ -50,7 +50,12 @@ async def run_postgres(base: str, clients: int, starts: int, pool_size: int) -> 
         async with PostgresDatabase(url, pool_size=pool_size) as db:
             service_id, _, found = await populate(db, starts)
             result = await run_booking_storm(db, "postgresql", service_id, found, clients)
+            deadlocks = await db.read(
+                lambda c: c.execute(
+                    "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+                ).fetchone()[0]
+            )
     finally:
         drop(base)
-    result.note = f"pool {pool_size}"
+    result.note = f"pool {pool_size}, deadlocks {deadlocks}"
     return result

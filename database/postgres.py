@@ -1,12 +1,13 @@
 """PostgreSQL, the engine for several processes: psycopg 3's sync API on worker threads.
 
 A unit of work (database/engine.py) runs on a thread of this module's executor, on a connection
-from a psycopg_pool pool, inside one transaction: the same service code as on SQLite, with the
-SQL's ``?`` placeholders turned into psycopg's ``%s``. Writes use READ COMMITTED; the booking
-units take row locks in one fixed order first (database/repo/locks.py), and the whole unit is
-retried on a deadlock (40P01), a serialization failure (40001) or the overlap constraint
-firing (23P01). Reads use a second pool whose transactions are REPEATABLE READ, READ ONLY: one
-consistent snapshot per unit, as SQLite's reader gives.
+from a psycopg_pool pool, inside one transaction: the same service code as on SQLite
+(database/postgres_conn.py turns its SQL into psycopg's). Writes are queued and go to worker
+threads in batches, each unit its own READ COMMITTED transaction; a booking takes advisory
+locks in one fixed order (database/repo/locks.py), and the whole unit is retried on a deadlock
+(40P01), a serialization failure (40001) or the overlap constraint firing (23P01). Reads use a
+second pool whose transactions are REPEATABLE READ, READ ONLY: one consistent snapshot per
+unit, as SQLite's reader gives.
 
 A unit that finds its pooled connection dead (the server restarted) before it could change
 anything runs again once on a fresh connection, so a restarted server costs no user an error
@@ -14,15 +15,14 @@ once it is back; while it is down, a unit raises StorageUnavailable and the user
 try again in a minute. (Checking every connection as the pool hands it out would cost a round
 trip per unit.)
 
-psycopg is imported here only, and this module only when DATABASE_URL names PostgreSQL.
+psycopg is imported only by this module and postgres_conn.py, and they only when DATABASE_URL
+names PostgreSQL.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,11 +30,11 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import psycopg
 from psycopg.pq import TransactionStatus
-from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from database.db_retry import RetryPolicy, run_with_retry
 from database.engine import Dialect, Work
+from database.postgres_conn import PgConn, named_row
 from domain.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
@@ -59,148 +59,6 @@ def is_outage(exc: BaseException) -> bool:
         return False
     state = exc.sqlstate
     return state is None or state.startswith(("08", "57P"))
-
-
-@functools.lru_cache(maxsize=2048)
-def to_pg(sql: str) -> str:
-    """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled)."""
-    return sql.replace("%", "%%").replace("?", "%s")
-
-
-@functools.lru_cache(maxsize=2048)
-def numbered(sql: str) -> str:
-    """``?`` placeholders as PREPARE's ``$1``, ``$2``..."""
-    parts = sql.split("?")
-    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
-
-
-# Statements this process prepared on each connection (SQL -> name), for batches.
-_PREPARED: weakref.WeakKeyDictionary[psycopg.Connection[Any], dict[str, str]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-@functools.lru_cache(maxsize=512)
-def _row_class(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
-    index = {name: i for i, name in enumerate(names)}
-
-    class Row(tuple[Any, ...]):
-        """A row readable by position and by column name, like sqlite3.Row."""
-
-        __slots__ = ()
-
-        def __getitem__(self, key: Any) -> Any:
-            if isinstance(key, str):
-                return tuple.__getitem__(self, index[key])
-            return tuple.__getitem__(self, key)
-
-        def keys(self) -> list[str]:
-            return list(names)
-
-    return Row
-
-
-def named_row(cursor: Any) -> Any:
-    """psycopg row factory: rows like sqlite3.Row."""
-    description = cursor.description
-    if description is None:
-        return tuple
-    row_class = _row_class(tuple(column.name for column in description))
-    return functools.partial(tuple.__new__, row_class)
-
-
-class PgConn:
-    """database/engine.Conn over a psycopg connection.
-
-    ``execute_later`` statements wait in the connection and go to the server in one message
-    with the next statement whose result is read (or with the COMMIT), as one multi-statement
-    query with the parameters bound on the client: a write unit pays one round trip for BEGIN
-    and its first read, one for a lock and what is read under it, one for its inserts and its
-    COMMIT. Statements read at once, with nothing waiting, use server-side binding and
-    prepared statements as usual.
-    """
-
-    dialect: ClassVar[Dialect] = "postgresql"
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self._conn = conn
-        self._pending: list[str] = []
-        self._binder = psycopg.ClientCursor(conn)
-
-    def _bind(self, sql: str, parameters: Any) -> str:
-        """The statement as text a batch can carry; with parameters, as EXECUTE of a statement
-        prepared on this connection (PREPARE travels with its first use): the server plans it
-        once, like psycopg's own prepared statements."""
-        if not parameters:
-            return sql
-        prepared = _PREPARED.get(self._conn)
-        if prepared is None:
-            prepared = _PREPARED[self._conn] = self._forget_prepared()
-        name = prepared.get(sql)
-        prepare = ""
-        if name is None:
-            name = prepared[sql] = f"booking_bot_{len(prepared) + 1}"
-            prepare = f"PREPARE {name} AS {numbered(sql)}; "
-        marks = ", ".join(["%s"] * len(parameters))
-        return prepare + self._binder.mogrify(f"EXECUTE {name}({marks})", parameters)
-
-    def _batch(self, last: str, row_factory: Any) -> psycopg.ClientCursor[Any]:
-        """The waiting statements and ``last`` in one round trip; the cursor on ``last``."""
-        text = "; ".join([*self._pending, last])
-        self._pending.clear()
-        cursor = psycopg.ClientCursor(self._conn, row_factory=row_factory)
-        try:
-            cursor.execute(text)
-        except psycopg.Error:
-            # Whether the batch's PREPAREs ran is unknown now: start again from none.
-            _PREPARED.pop(self._conn, None)
-            raise
-        while cursor.nextset():
-            pass
-        return cursor
-
-    def _forget_prepared(self) -> dict[str, str]:
-        """Drop this process's prepared statements of the connection (after a failed batch,
-        or on a connection new to this process); outside any transaction."""
-        names = self._conn.execute(
-            "SELECT name FROM pg_prepared_statements WHERE name LIKE 'booking\\_bot\\_%'"
-        ).fetchall()
-        for (name,) in names:
-            self._conn.execute(f"DEALLOCATE {name}")
-        return {}
-
-    def execute(self, sql: str, parameters: Any = (), /) -> Any:
-        if self._pending:
-            return self._batch(self._bind(sql, parameters), named_row)
-        if not parameters:
-            return self._conn.execute(sql)
-        return self._conn.execute(to_pg(sql), parameters)
-
-    def execute_later(self, sql: str, parameters: Any = (), /) -> None:
-        self._pending.append(self._bind(sql, parameters))
-
-    def executemany(self, sql: str, parameters: Any, /) -> Any:
-        self.flush()
-        cursor = self._conn.cursor()
-        cursor.executemany(to_pg(sql), list(parameters))
-        return cursor
-
-    def executemany_later(self, sql: str, parameters: Any, /) -> None:
-        self._pending.extend(self._bind(sql, p) for p in parameters)
-
-    def tuples(self, sql: str, parameters: Any = ()) -> list[tuple[Any, ...]]:
-        if self._pending:
-            return self._batch(self._bind(sql, parameters), tuple_row).fetchall()
-        cursor = self._conn.cursor(row_factory=tuple_row)
-        cursor.execute(to_pg(sql) if parameters else sql, parameters or None)
-        return cursor.fetchall()
-
-    def flush(self, last: str | None = None) -> None:
-        """Send what waits (and ``last``), now."""
-        if last is not None:
-            self._pending.append(last)
-        if self._pending:
-            self._batch(self._pending.pop(), None)
 
 
 class PostgresDatabase:
