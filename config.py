@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from database.engine import DatabaseUrl, DatabaseUrlError, parse_database_url
 from utils.hours import HoursFormatError, WeeklyHours, parse_time, parse_weekly
 
-TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+TOKEN_RE = re.compile(r"^[0-9]{3,}:[A-Za-z0-9_-]{20,}$")
 WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 DEFAULT_API_URL = "https://api.telegram.org"
 
@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     business_phone: str = ""
     currency: str = "₽"
     require_phone: bool = False
+    # The CSV export's column separator; empty: ";" for ru (what Excel expects in Russian
+    # locales), "," otherwise.
+    export_delimiter: Literal[";", ",", "tab"] | None = None
 
     # Database resilience
     db_max_retries: int = Field(3, ge=0, le=20)
@@ -108,6 +111,7 @@ class Settings(BaseSettings):
         "webhook_url",
         "webhook_secret",
         "web_port",
+        "export_delimiter",
         mode="before",
     )
     @classmethod
@@ -230,6 +234,12 @@ class Settings(BaseSettings):
                 "WEBHOOK_URL needs WEBHOOK_SECRET (1-256 characters of A-Z, a-z, 0-9, _ and -)"
             )
         return self
+
+    @property
+    def csv_delimiter(self) -> str:
+        if self.export_delimiter is None:
+            return ";" if self.default_language == "ru" else ","
+        return "\t" if self.export_delimiter == "tab" else self.export_delimiter
 
     @property
     def webhook_path(self) -> str:

@@ -12,9 +12,9 @@ from pydantic import Field
 
 # Bounds turn forged numbers into a failed filter (the "out of date" alert) instead of an
 # OverflowError in SQLite or in datetime: ids fit SQLite's and Telegram's integers, instants
-# lie between 1970 and 2100.
+# lie in the years 2000 to 2100, as every date the bot shows and reads does.
 Id = Annotated[int, Field(ge=0, le=2**53)]
-Instant = Annotated[int, Field(ge=0, le=4_102_444_800)]
+Instant = Annotated[int, Field(ge=946_684_800, le=4_102_444_800)]
 Month = Annotated[int, Field(ge=200001, le=210012)]  # YYYYMM
 Day = Annotated[int, Field(ge=20000101, le=21001231)]  # YYYYMMDD
 

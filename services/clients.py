@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from database.engine import Conn, Database
 from database.repo import clients
 from domain.clients import Client
 from utils.i18n import Language, pick_language
 from utils.timeutil import Clock, system_clock
+
+ASCII_ID = re.compile(r"[0-9]{1,15}")
 
 
 class ClientService:
@@ -72,7 +76,7 @@ class ClientService:
             return await self.db.read(
                 lambda c: clients.find_by_username(c, username), "client.find"
             )
-        if query.isdigit() and len(query) <= 15:
+        if ASCII_ID.fullmatch(query):  # str.isdigit() takes '²' and '١' too
             return await self.get(int(query))
         return None
 

@@ -121,5 +121,5 @@ def build_services(settings: Settings, db: Database, clock: Clock = system_clock
         ),
         specialists=SpecialistService(db, clock),
         stats=stats,
-        export=ExportService(stats, rules.tz),
+        export=ExportService(stats, rules.tz, delimiter=settings.csv_delimiter),
     )

@@ -38,10 +38,10 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def bookings_csv(rows: Sequence[BookingDetails], tz: BaseTzInfo) -> bytes:
+def bookings_csv(rows: Sequence[BookingDetails], tz: BaseTzInfo, delimiter: str = ",") -> bytes:
     """UTF-8 with a BOM: without it Excel reads the file as ANSI and garbles Cyrillic."""
     out = io.StringIO(newline="")
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=delimiter)
     writer.writerow(COLUMNS)
     for d in rows:
         b = d.booking
@@ -57,7 +57,7 @@ def bookings_csv(rows: Sequence[BookingDetails], tz: BaseTzInfo) -> bytes:
                 b.client_id,
                 _cell(d.client_name),
                 d.client_username or "",
-                d.client_phone or "",
+                _cell(d.client_phone or ""),
                 b.price,
                 b.status.value,
                 b.cancelled_by_role.value if b.cancelled_by_role else "",
@@ -70,11 +70,12 @@ def bookings_csv(rows: Sequence[BookingDetails], tz: BaseTzInfo) -> bytes:
 
 
 class ExportService:
-    def __init__(self, stats: StatsService, tz: BaseTzInfo) -> None:
+    def __init__(self, stats: StatsService, tz: BaseTzInfo, *, delimiter: str = ",") -> None:
         self.stats = stats
         self.tz = tz
+        self.delimiter = delimiter
 
     async def csv(self, first: date, last: date) -> tuple[bytes, int]:
         """The CSV of every booking starting on the local days first..last, and how many."""
         rows = await self.stats.bookings(first, last)
-        return bookings_csv(rows, self.tz), len(rows)
+        return bookings_csv(rows, self.tz, self.delimiter), len(rows)

@@ -246,11 +246,15 @@ MALFORMED = [
     ("/hours_on 2026-12-02 10-12", "hours_on"),
     ("/client", "client"),
     ("/client ann", "client"),
+    ("/client ²", "client"),  # a digit to str.isdigit(), not to us
+    ("/client ١٢٣", "client"),
+    ("/booking ²", "booking"),
     ("/stats 2026-12-01", "stats"),
     ("/stats 2026-12-31 2026-12-01", "stats"),
     ("/stats 2026-12-01 2026-12-32", "stats"),
     ("/export 2026-12-01", "export"),
     ("/export 2020-01-01 2026-12-01", "export"),
+    ("/stats 2024-01-01 2025-01-01", "stats"),  # 367 days: more than the README's 366
 ]
 
 
@@ -633,6 +637,10 @@ async def test_client_card(world: World, group: Chat) -> None:
     assert await group.say("/client 5") == plain(T("admin.client.not_found", query="5"))
 
 
+async def test_a_whole_leap_year_is_the_longest_range(world: World, group: Chat) -> None:
+    assert "Статистика 2024-01-01 — 2024-12-31" in await group.say("/stats 2024-01-01 2024-12-31")
+
+
 async def test_stats_and_export(world: World, group: Chat) -> None:
     first = await booked(world, ann("ru"), "10:00")
     await booked(world, BOB, "12:00")
@@ -651,7 +659,7 @@ async def test_stats_and_export(world: World, group: Chat) -> None:
     assert upload.filename == "bookings_2026-12-01_2026-12-31.csv"
     assert upload.content.startswith(b"\xef\xbb\xbf")
     lines = upload.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("id,date,time")
+    assert lines[0].startswith("id;date;time")  # DEFAULT_LANGUAGE=ru: Russian Excel's ";"
     assert len(lines) == 3 and "Анна" in lines[1]
     assert document["caption"] == T(
         "admin.export.caption", first="2026-12-01", last="2026-12-31", count=2

@@ -79,25 +79,26 @@ async def test_export_is_utf8_with_bom_and_keeps_cyrillic(
     await db.write(
         lambda c: c.execute(
             "INSERT INTO clients (id, username, first_name, name, phone, created_at, updated_at)"
-            " VALUES (7, 'olya', 'Оля', '=HYPERLINK(\"x\")', '+79001112233', 0, 0)"
+            " VALUES (7, 'olya', 'Оля', '=HYPERLINK(\"x\")', '=1+1', 0, 0)"
         )
     )
     result = await booking.book(7, cut.id, at(tz, WED, "10:00"))
     assert result.booking is not None
 
-    data, count = await ExportService(StatsService(db, tz), tz).csv(WED, WED)
+    data, count = await ExportService(StatsService(db, tz), tz, delimiter=";").csv(WED, WED)
 
     assert count == 1
     assert data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    # Excel in Russian locales reads ";" as the column separator.
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:4] == ["id", "date", "time", "duration_minutes"]
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["service"] == "Стрижка «Каре»"
     assert row["date"] == "2026-12-02" and row["time"] == "10:00"  # local time
     assert row["client"] == '\'=HYPERLINK("x")'  # never a formula
-    assert row["phone"] == "+79001112233"
+    assert row["phone"] == "'=1+1"  # a phone field is typed by people too
     assert row["status"] == "active" and row["price"] == "1500"
-    empty, none = await ExportService(StatsService(db, tz), tz).csv(THU, THU)
+    empty, none = await ExportService(StatsService(db, tz), tz, delimiter=",").csv(THU, THU)
     assert none == 0 and empty.decode("utf-8-sig").count("\n") == 1
 
 

@@ -992,6 +992,9 @@ async def test_another_clients_booking_cannot_be_touched(world: World) -> None:
         "lang:de",  # no such language
         "nav:nowhere",
         "bk:explode:1",
+        "ok:1:0:0:0",  # 1970: before any date the bot shows
+        "tm:1:0:0:0",
+        "ok:1:0:946684799:0",  # one second before 2000
     ],
 )
 async def test_garbage_callback_data_gets_an_alert_and_changes_nothing(

@@ -14,7 +14,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Interval = tuple[int, int]
 WeeklyHours = dict[int, list[Interval]]
 
-_TIME_RE = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+_TIME_RE = re.compile(r"^([01]?[0-9]|2[0-4]):([0-5][0-9])$")
 
 
 class HoursFormatError(ValueError):

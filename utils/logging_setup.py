@@ -9,7 +9,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 # The bot token travels inside Bot API URLs (https://api.telegram.org/bot<TOKEN>/method).
-TOKEN_PATTERN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
+TOKEN_PATTERN = re.compile(r"[0-9]{3,}:[A-Za-z0-9_-]{20,}")
 MASK = "<BOT_TOKEN>"
 
 

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from utils.hours import HoursFormatError, Interval, parse_intervals, parse_weekday
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ID_RE = re.compile(r"^\d{1,15}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_ID_RE = re.compile(r"^[0-9]{1,15}$")
 MAX_NAME = 64
 MAX_TEXT = 500
 MAX_RANGE_DAYS = 366
@@ -85,11 +85,11 @@ def clean_text(text: str, limit: int) -> str | None:
 
 
 def parse_minutes(text: str, low: int, high: int) -> int | None:
-    if not re.match(r"^\d{1,5}$", text):
+    if not re.match(r"^[0-9]{1,5}$", text):
         return None
     value = int(text)
     return value if low <= value <= high else None
 
 
 def parse_price(text: str) -> int | None:
-    return int(text) if re.match(r"^\d{1,9}$", text) else None
+    return int(text) if re.match(r"^[0-9]{1,9}$", text) else None

@@ -7,7 +7,7 @@ from aiogram.types import BufferedInputFile, Message
 
 from domain.rules import Business
 from handlers.admin import views as av
-from handlers.admin.args import parse_range, words
+from handlers.admin.args import parse_id, parse_range, words
 from handlers.admin.common import say, usage_error
 from services.clients import ClientService
 from services.export import ExportService
@@ -26,7 +26,7 @@ async def client_command(
     staff: StaffService,
 ) -> None:
     args = words(command.args)
-    if len(args) != 1 or not (args[0].isdigit() or args[0].startswith("@")):
+    if len(args) != 1 or not (parse_id(args[0]) or args[0].startswith("@")):
         await usage_error(message, t, command)
         return
     client = await clients.find(args[0])
