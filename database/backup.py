@@ -10,14 +10,13 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from utils.files import new_private_file
+
 logger = logging.getLogger(__name__)
 
 
 def backup_file(source: sqlite3.Connection, target: Path | str) -> Path:
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        raise FileExistsError(f"{target} already exists")
+    target = new_private_file(Path(target))  # FileExistsError if there is one already
     dest = sqlite3.connect(str(target))
     try:
         source.backup(dest)

@@ -81,7 +81,6 @@ def migrate(
     migrations: list[Migration] | None = None,
 ) -> MigrationReport:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     migrations = discover() if migrations is None else migrations
     report = MigrationReport()
     conn = connect_sync(path, busy_timeout_ms)

@@ -32,6 +32,7 @@ from database.db_retry import (
     run_with_retry,
 )
 from database.engine import Dialect, Work
+from utils.files import private_file
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
 
 def connect_sync(path: Path | str, busy_timeout_ms: int = 5000) -> SqliteConn:
     """A configured autocommit connection (migrations, backup, scripts)."""
+    private_file(Path(path))
     conn = sqlite3.connect(
         str(path), isolation_level=None, check_same_thread=False, factory=SqliteConn
     )
@@ -110,7 +112,7 @@ class SqliteDatabase:
         self._retrying: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # SQLite gives its -wal and -shm files the same mode
         self._writer = await self._connect(query_only=False)
         self._reader = await self._connect(query_only=True)
 

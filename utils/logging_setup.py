@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+
+from utils.files import private_file
 
 # The bot token travels inside Bot API URLs (https://api.telegram.org/bot<TOKEN>/method).
 TOKEN_PATTERN = re.compile(r"[0-9]{3,}:[A-Za-z0-9_-]{20,}")
@@ -22,13 +25,22 @@ class ScrubbingFormatter(logging.Formatter):
         return scrub(super().format(record))
 
 
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """The log holds clients' names and ids: every file of it is 0600, rotated ones too."""
+
+    def _open(self) -> io.TextIOWrapper:
+        private_file(Path(self.baseFilename))
+        return super()._open()
+
+
 def setup_logging(level: str = "INFO", log_file: str | None = None) -> None:
     formatter = ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
     if log_file:
-        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(
-            RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+            PrivateRotatingFileHandler(
+                log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+            )
         )
     root = logging.getLogger()
     for old in list(root.handlers):
