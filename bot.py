@@ -244,15 +244,13 @@ async def _open_database(settings: Settings, stop: asyncio.Event) -> Database | 
         report.current_version,
         report.applied or "none",
     )
-    db = database_for(settings)
 
-    async def opened() -> bool:
+    async def opened() -> Database:
+        db = database_for(settings)  # a new one each try: a pool that failed cannot reopen
         await db.open()
-        return True
+        return db
 
-    if await until_ready(opened, stop, "the database", (StorageUnavailable,)) is None:
-        return None
-    return db
+    return await until_ready(opened, stop, "the database", (StorageUnavailable,))
 
 
 async def _start_web(settings: Settings, app: web.Application) -> web.AppRunner:
@@ -334,7 +332,8 @@ async def run(settings: Settings) -> None:
             await _poll(dp, bot, settings, stop)
     finally:
         if web_runner is not None:
-            await web_runner.shutdown()  # no new requests; those in flight are drained below
+            for site in list(web_runner.sites):
+                await site.stop()  # no new requests; updates already taken are drained below
         if scheduler is not None:
             scheduler.pause()  # no new runs; shutdown() would cancel the one running now
         # Updates already handed to handlers, and a job halfway through, finish first.

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     admin_chat_id: int | None = None
 
     # Storage and locale
-    database_url: str = "sqlite:///data/bot.db"
+    database_url: str = Field("sqlite:///data/bot.db", repr=False)  # may hold a password
     timezone: str = "Europe/Moscow"
     default_language: Literal["ru", "en"] = "ru"
 
@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1, le=200)  # PostgreSQL connections per process
 
     # Several processes: shared FSM state, webhooks, the bot's own HTTP server
-    redis_url: str | None = None
+    redis_url: str | None = Field(None, repr=False)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     web_host: str = "127.0.0.1"

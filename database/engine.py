@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, Protocol, TypeVar
@@ -97,7 +97,7 @@ class DatabaseUrlError(ValueError):
 class DatabaseUrl:
     dialect: Dialect
     path: Path | None = None  # sqlite
-    dsn: str | None = None  # postgresql, as libpq takes it
+    dsn: str | None = field(default=None, repr=False)  # postgresql, password included
 
     def __str__(self) -> str:
         """For logs: never the password."""
@@ -121,8 +121,12 @@ def parse_database_url(url: str) -> DatabaseUrl:
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - raises ValueError on a port that is not a number
-        except ValueError as exc:
-            raise DatabaseUrlError(f"cannot read the PostgreSQL URL: {exc}") from None
+        except ValueError:
+            # Not the parser's words: they can quote a part of the password.
+            raise DatabaseUrlError(
+                "cannot read the PostgreSQL URL (a port that is not a number, or a password"
+                " with '/' or '@' not written as %2F / %40?)"
+            ) from None
         if not parts.hostname or not parts.path.strip("/"):
             raise DatabaseUrlError(
                 "a PostgreSQL URL needs a host and a database name,"

@@ -34,7 +34,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from database.db_retry import RetryPolicy, run_with_retry
 from database.engine import Dialect, Work
-from database.postgres_conn import PgConn, named_row
+from database.postgres_conn import PgConn, forget_prepared, named_row
 from domain.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def is_conflict(exc: BaseException) -> bool:
 
 def is_outage(exc: BaseException) -> bool:
     """The server cannot be reached or went away (not a problem of the unit itself)."""
-    if isinstance(exc, PoolTimeout):
+    if isinstance(exc, PoolTimeout | _StaleConnection):
         return True
     if not isinstance(exc, psycopg.OperationalError):
         return False
@@ -77,7 +77,9 @@ class PostgresDatabase:
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
         readers = max(2, pool_size // 2)
-        self._executor = ThreadPoolExecutor(pool_size + readers, thread_name_prefix="pg")
+        # Reads on threads of their own: never queued behind a batch of writes.
+        self._executor = ThreadPoolExecutor(pool_size, thread_name_prefix="pg-write")
+        self._read_executor = ThreadPoolExecutor(readers, thread_name_prefix="pg-read")
         self._jobs: list[_Job[Any]] = []
         self._drainers = 0
         self._drain_tasks: set[asyncio.Task[None]] = set()
@@ -131,6 +133,7 @@ class PostgresDatabase:
         await loop.run_in_executor(self._executor, self._writer.close)
         await loop.run_in_executor(self._executor, self._reader.close)
         self._executor.shutdown(wait=False)
+        self._read_executor.shutdown(wait=False)
 
     async def __aenter__(self) -> PostgresDatabase:
         await self.open()
@@ -167,8 +170,11 @@ class PostgresDatabase:
         loop = asyncio.get_running_loop()
         try:
             while self._jobs:
-                batch = self._jobs[:WRITE_BATCH]
+                # A caller that gave up (its task was cancelled) needs no transaction.
+                batch = [job for job in self._jobs[:WRITE_BATCH] if not job.future.done()]
                 del self._jobs[:WRITE_BATCH]
+                if not batch:
+                    continue
                 works = [job.work for job in batch]
                 try:
                     outcomes = await loop.run_in_executor(
@@ -201,7 +207,7 @@ class PostgresDatabase:
         loop = asyncio.get_running_loop()
 
         async def attempt() -> T:
-            return await loop.run_in_executor(self._executor, run, pool, work)
+            return await loop.run_in_executor(self._read_executor, run, pool, work)
 
         return await self._retrying(attempt, label)
 
@@ -261,14 +267,15 @@ def _write_once(conn: psycopg.Connection[Any], work: Work[T]) -> T:
         result = work(unit)
         committing = True
         unit.flush("COMMIT")
-    except psycopg.OperationalError as exc:
-        # A connection lost during COMMIT may or may not have committed: never re-run that.
-        if conn.broken and not committing:
-            raise _StaleConnection from exc
-        raise
-    except BaseException:
+    except BaseException as exc:
+        # What is prepared on the connection is unknown now (psycopg may DEALLOCATE ALL on a
+        # rollback; a failed batch may not have run its PREPAREs): start again from none.
+        forget_prepared(conn)
         if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
-            conn.execute("ROLLBACK")
+            conn.execute("ROLLBACK")  # the next unit on this connection starts clean
+        # A connection lost during COMMIT may or may not have committed: never re-run that.
+        if isinstance(exc, psycopg.OperationalError) and conn.broken and not committing:
+            raise _StaleConnection from exc
         raise
     return result
 

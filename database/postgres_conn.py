@@ -103,12 +103,7 @@ class PgConn:
         text = "; ".join([*self._pending, last])
         self._pending.clear()
         cursor = psycopg.ClientCursor(self._conn, row_factory=row_factory)
-        try:
-            cursor.execute(text)
-        except psycopg.Error:
-            # Whether the batch's PREPAREs ran is unknown now: start again from none.
-            _PREPARED.pop(self._conn, None)
-            raise
+        cursor.execute(text)  # on an error, the unit fails and forget_prepared() is called
         while cursor.nextset():
             pass
         return cursor
@@ -155,3 +150,8 @@ class PgConn:
             self._pending.append(last)
         if self._pending:
             self._batch(self._pending.pop(), None)
+
+
+def forget_prepared(conn: psycopg.Connection[Any]) -> None:
+    """What this process prepared on the connection is unknown: find out before the next use."""
+    _PREPARED.pop(conn, None)

@@ -73,6 +73,9 @@ def transfer(source: str, target: str, ctx: MigrationContext) -> TransferReport:
     migrate(src.path, ctx)
     reader = connect_sync(src.path)
     try:
+        # One snapshot of the source for the whole copy (stop the bot first all the same:
+        # what it writes after this moment would not be copied).
+        reader.execute("BEGIN")
         overlaps = overlapping_bookings(reader)
         if overlaps:
             named = ", ".join(f"#{a} and #{b} (specialist {s})" for a, b, s in overlaps[:20])
@@ -81,9 +84,12 @@ def transfer(source: str, target: str, ctx: MigrationContext) -> TransferReport:
                 f"active bookings overlap in the source: {named}{more}; cancel or move one of"
                 " each pair first (PostgreSQL refuses overlapping active bookings)"
             )
+        _refuse_foreign_tables(dst.dsn)
         migrate_postgres(dst.dsn, ctx)
         return _copy(reader, dst.dsn)
     finally:
+        if reader.in_transaction:
+            reader.execute("ROLLBACK")
         reader.close()
 
 
@@ -115,6 +121,26 @@ def _copy(reader: sqlite3.Connection, dsn: str) -> TransferReport:
     return TransferReport(counts)
 
 
+def _refuse_foreign_tables(dsn: str) -> None:
+    """Tables that are not ours mean another application's database: not touched at all."""
+    psycopg = require_module("psycopg", "PostgreSQL")
+    ours = {table for table, _ in TABLES} | {"schema_migrations"}
+    try:
+        with psycopg.connect(dsn, connect_timeout=5) as conn:
+            found = {
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT table_name FROM information_schema.tables"
+                    " WHERE table_schema = current_schema()"
+                )
+            }
+    except psycopg.OperationalError as exc:
+        raise StorageUnavailable("PostgreSQL not reachable") from exc
+    foreign = sorted(found - ours)
+    if foreign:
+        raise TransferRefused(f"the target database is not empty: tables {', '.join(foreign)}")
+
+
 def _refuse_unless_empty(conn: Any) -> None:
     """Only a target with nothing but its freshly migrated schema (and seed specialist)."""
     held = []
@@ -132,7 +158,8 @@ def _shared_columns(reader: sqlite3.Connection, conn: Any, table: str) -> list[s
     target = {
         str(r[0])
         for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = %s",
             (table,),
         )
     }

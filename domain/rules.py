@@ -97,19 +97,22 @@ class Rules:
         return None
 
     @staticmethod
-    def mark_refusal(
-        booking: Booking | None, status: BookingStatus, now: datetime
-    ) -> Outcome | None:
-        """Why a booking cannot be marked ``status`` (completed / no-show) now, or None.
+    def markable_from(status: BookingStatus) -> tuple[BookingStatus, ...]:
+        """The statuses a booking may be marked ``status`` (completed / no-show) from: an active
+        one; and a completed visit may still turn out a no-show."""
+        if status is BookingStatus.NO_SHOW:
+            return (BookingStatus.ACTIVE, BookingStatus.COMPLETED)
+        return (BookingStatus.ACTIVE,)
 
-        Only after its start; a completed visit may still turn out a no-show.
-        """
+    @classmethod
+    def mark_refusal(
+        cls, booking: Booking | None, status: BookingStatus, now: datetime
+    ) -> Outcome | None:
+        """Why a booking cannot be marked ``status`` now, or None: only after its start, and
+        only from markable_from()."""
         if booking is None:
             return Outcome.NOT_FOUND
-        changeable = booking.is_active or (
-            booking.status is BookingStatus.COMPLETED and status is BookingStatus.NO_SHOW
-        )
-        if not changeable:
+        if booking.status not in cls.markable_from(status):
             return Outcome.NOT_ACTIVE
         if booking.start > now:
             return Outcome.NOT_STARTED

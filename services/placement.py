@@ -131,7 +131,7 @@ def place(
     known = specialist_id is None or specialist_id in offering
     candidates = offering if specialist_id is None else [specialist_id] if known else []
     day = rules.local(start).date()
-    known_hours = hours(conn, candidates, day, day) if candidates and known else None
+    known_hours = hours(conn, candidates, day, day)
     exclude = replacing.id if replacing else None
     busy_from, busy_to = busy_window(rules, day, day)
 
@@ -156,7 +156,7 @@ def place(
             return BookingResult(Outcome.TOO_FAR)
         if rules.limit_reached(facts.future_active):
             return BookingResult(Outcome.LIMIT_REACHED)
-        if known_hours is None:
+        if not known:
             return BookingResult(Outcome.UNKNOWN_SPECIALIST)
         index = busy_by_specialist(facts.busy, candidates)
         weekly, exceptions = known_hours
@@ -250,11 +250,20 @@ def refused(outcome: Outcome, booking: Booking | None) -> BookingResult:
 
 def cancel_in_tx(
     conn: Conn, booking: Booking, actor: Actor, reason: str | None, now: datetime
-) -> Booking:
-    """The booking cancelled, its pending reminders voided, the audit row written."""
+) -> Booking | None:
+    """The booking cancelled, its pending reminders voided, the audit row written; None if it
+    was no longer active (cancelled or moved meanwhile by another transaction)."""
     cancelled = bookings.set_status(
-        conn, booking.id, BookingStatus.CANCELLED, now, actor=actor, reason=reason
+        conn,
+        booking.id,
+        BookingStatus.CANCELLED,
+        now,
+        only_from=(BookingStatus.ACTIVE,),
+        actor=actor,
+        reason=reason,
     )
+    if cancelled is None:
+        return None
     outbox.void_pending(conn, booking.id, f"booking cancelled ({reason or '-'})", now)
     audit.record(
         conn,
@@ -282,7 +291,10 @@ def cancel(
     if refusal is not None:
         return refused(refusal, booking)
     assert booking is not None
-    return BookingResult(Outcome.CANCELLED, cancel_in_tx(conn, booking, actor, reason, now))
+    cancelled = cancel_in_tx(conn, booking, actor, reason, now)
+    if cancelled is None:
+        return refused(Outcome.NOT_ACTIVE, bookings.get(conn, booking_id))
+    return BookingResult(Outcome.CANCELLED, cancelled)
 
 
 def reschedule(
@@ -312,5 +324,7 @@ def reschedule(
     if isinstance(placed, BookingResult):
         return placed
     previous = cancel_in_tx(conn, old, actor, RESCHEDULED_REASON, now)
+    if previous is None:  # moved or cancelled by another transaction meanwhile
+        return refused(Outcome.NOT_ACTIVE, bookings.get(conn, booking_id))
     booking = insert(conn, rules, old.client_id, placed, new_start, now, actor, old.id)
     return BookingResult(Outcome.RESCHEDULED, booking, previous)

@@ -64,7 +64,11 @@ class StaffService:
             if refusal is not None:
                 return placement.refused(refusal, booking)
             assert booking is not None
-            marked = bookings.set_status(conn, booking.id, status, now)
+            marked = bookings.set_status(
+                conn, booking.id, status, now, only_from=rules.markable_from(status)
+            )
+            if marked is None:  # changed by another transaction meanwhile
+                return placement.refused(Outcome.NOT_ACTIVE, bookings.get(conn, booking_id))
             # A visit that took place still gets its rating request; a no-show gets nothing.
             kinds = (
                 (ReminderKind.REMINDER,)
@@ -96,8 +100,9 @@ class StaffService:
         def work(conn: Conn) -> list[BookingDetails]:
             cancelled: list[BookingDetails] = []
             for details in bookings.starting_between(conn, start, end):
-                if details.booking.is_active:
-                    placement.cancel_in_tx(conn, details.booking, actor, reason, now)
+                if details.booking.is_active and placement.cancel_in_tx(
+                    conn, details.booking, actor, reason, now
+                ):
                     after = bookings.details(conn, details.booking.id)
                     assert after is not None
                     cancelled.append(after)

@@ -38,6 +38,15 @@ async def active_at(db: Database, start_ts: int) -> int:
     return int(row[0])
 
 
+async def active_of(db: Database, client_id: int) -> int:
+    row = await db.read(
+        lambda c: c.execute(
+            "SELECT count(*) FROM bookings WHERE client_id = ? AND status = 'active'", (client_id,)
+        ).fetchone()
+    )
+    return int(row[0])
+
+
 async def overlapping_pairs(db: Database) -> int:
     row = await db.read(
         lambda c: c.execute(
@@ -223,3 +232,32 @@ async def test_postgresql_itself_refuses_an_overlap_that_bypasses_the_service(
     assert isinstance(refused.value.__cause__, psycopg.errors.ExclusionViolation)
     assert "no_overlap" in str(refused.value.__cause__)
     assert await overlapping_pairs(db) == 0
+
+
+async def test_two_moves_or_a_move_and_a_cancel_of_one_booking_never_both_happen(
+    add_service: AddService, another_db: OpenAnother, tz: BaseTzInfo, clock: FakeClock
+) -> None:
+    """Two replicas act on one booking at once: one change wins, the other is told the
+    booking is no longer active, and the client never ends up with two bookings."""
+    service = await add_service()
+    first, second = await another_db(), await another_db()
+    one, two = (ClientBookingService(d, Rules(tz), clock) for d in (first, second))
+    for n, day in enumerate((WED, date(2026, 12, 3), date(2026, 12, 4), date(2026, 12, 7))):
+        client = 3000 + n
+        made = await one.book(client, service.id, at(tz, day, "10:00"))
+        assert made.booking is not None
+        booking_id = made.booking.id
+        if n % 2:  # two moves, to times far apart: only the booking itself is contended
+            moves = await asyncio.gather(
+                one.reschedule(booking_id, at(tz, day, "15:00"), client),
+                two.reschedule(booking_id, at(tz, day, "17:00"), client),
+            )
+        else:
+            moves = await asyncio.gather(
+                one.reschedule(booking_id, at(tz, day, "15:00"), client),
+                two.cancel(booking_id, client),
+            )
+        outcomes = sorted(r.outcome.value for r in moves)
+        assert outcomes.count("not_active") == 1, outcomes
+        active = await active_of(first, client)
+        assert active == (1 if "rescheduled" in outcomes and "cancelled" not in outcomes else 0)

@@ -109,3 +109,31 @@ async def test_connections_the_server_dropped_are_replaced_without_an_error(
     await postgresql_db.write(lambda c: c.execute("INSERT INTO t VALUES (1)"))
     rows = await postgresql_db.read(lambda c: c.execute("SELECT v FROM t").fetchall())
     assert [r[0] for r in rows] == [1]
+
+
+async def test_after_a_failed_unit_every_statement_still_runs(postgresql_db: Database) -> None:
+    """psycopg prepares a statement run often, and may drop every prepared statement when a
+    transaction is rolled back; the statements this code prepares itself must follow."""
+    await postgresql_db.write(lambda c: c.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)"))
+
+    def unit(value: int) -> Callable[[Conn], int]:
+        def work(c: Conn) -> int:
+            c.execute("SELECT ?", (value,)).fetchone()  # psycopg's own, prepared after 5 runs
+            c.execute_later("INSERT INTO t VALUES (?)", (value,))  # ours, batched
+            return int(c.execute("SELECT count(*) FROM t WHERE v >= ?", (0,)).fetchone()[0])
+
+        return work
+
+    for value in range(1, 8):
+        assert await postgresql_db.write(unit(value)) == value
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        await postgresql_db.write(lambda c: c.execute("SELECT 1 / ?", (0,)).fetchone())
+    with pytest.raises(psycopg.errors.QueryCanceled):
+        await postgresql_db.write(
+            lambda c: [
+                c.execute("SET LOCAL statement_timeout = 1"),
+                c.execute("SELECT pg_sleep(?)", (0.1,)),
+            ]
+        )
+    for value in range(8, 12):
+        assert await postgresql_db.write(unit(value)) == value

@@ -86,3 +86,18 @@ def test_log_lines_mask_the_token(tmp_path: Path, capsys) -> None:
     for text in (printed, written):
         assert "Request to https://api.telegram.org/bot<BOT_TOKEN>/sendMessage failed" in text
         assert TOKEN not in text
+
+
+def test_a_password_in_a_server_url_never_reaches_a_log_line_or_settings_repr() -> None:
+    from config import load_settings
+
+    line = scrub("PostgreSQL not reachable: postgresql://bot:s3cr3t@db.internal:5432/bot")
+    assert "s3cr3t" not in line and "postgresql://bot:***@db.internal" in line
+    assert "pw" not in scrub("redis://:pw@cache:6379/0")
+    settings = load_settings(
+        _env_file=None,
+        database_url="postgresql://bot:s3cr3t@h:5432/db",
+        redis_url="redis://:s3cr3t@h/0",
+    )
+    assert "s3cr3t" not in repr(settings) and "s3cr3t" not in repr(settings.database)
+    assert "s3cr3t" not in str(settings.database)

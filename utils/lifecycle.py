@@ -37,12 +37,23 @@ class InFlight:
         return len(self._tasks)
 
     async def drain(self, timeout: float) -> int:  # noqa: ASYNC109 - a deadline, not a hang
-        """Wait up to ``timeout`` seconds for tracked work; returns how many did not finish."""
-        pending = {t for t in self._tasks if t is not asyncio.current_task()}
-        if not pending:
-            return 0
-        logger.info("waiting for %d update(s) or job(s) in flight", len(pending))
-        _, still = await asyncio.wait(pending, timeout=timeout)
-        if still:
-            logger.warning("%d update(s) or job(s) still running after %.0fs", len(still), timeout)
-        return len(still)
+        """Wait up to ``timeout`` seconds for tracked work, including work that starts while
+        waiting (an update handed over just before the stop); returns how many did not
+        finish."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        announced = False
+        while True:
+            pending = {t for t in self._tasks if t is not asyncio.current_task()}
+            if not pending:
+                return 0
+            if not announced:
+                logger.info("waiting for %d update(s) or job(s) in flight", len(pending))
+                announced = True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                logger.warning(
+                    "%d update(s) or job(s) still running after %.0fs", len(pending), timeout
+                )
+                return len(pending)
+            await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)

@@ -14,10 +14,12 @@ from utils.files import private_file
 # The bot token travels inside Bot API URLs (https://api.telegram.org/bot<TOKEN>/method).
 TOKEN_PATTERN = re.compile(r"[0-9]{3,}:[A-Za-z0-9_-]{20,}")
 MASK = "<BOT_TOKEN>"
+# A password inside a server URL (DATABASE_URL, REDIS_URL): scheme://user:PASSWORD@host
+URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@")
 
 
 def scrub(text: str) -> str:
-    return TOKEN_PATTERN.sub(MASK, text)
+    return URL_PASSWORD.sub(r"\1***@", TOKEN_PATTERN.sub(MASK, text))
 
 
 class ScrubbingFormatter(logging.Formatter):

@@ -154,24 +154,31 @@ def set_status(
     status: BookingStatus,
     now: datetime,
     *,
+    only_from: tuple[BookingStatus, ...],
     actor: Actor | None = None,
     reason: str | None = None,
-) -> Booking:
+) -> Booking | None:
+    """The booking with its new status, or None if it no longer has one of ``only_from``
+    (another transaction changed it first: on PostgreSQL this waits for that one to end, then
+    looks again, so two moves or a move and a cancel of one booking never both happen)."""
     ts = to_ts(now)
+    marks = ",".join("?" * len(only_from))
+    previous = tuple(s.value for s in only_from)
     if status is BookingStatus.CANCELLED:
         assert actor is not None, "a cancellation records who did it"
         row = conn.execute(
-            """UPDATE bookings SET status = 'cancelled', updated_at = ?, cancelled_at = ?,
-                   cancelled_by = ?, cancelled_by_role = ?, cancel_reason = ?
-               WHERE id = ? RETURNING *""",
-            (ts, ts, actor.id, actor.role.value, reason, booking_id),
+            f"""UPDATE bookings SET status = 'cancelled', updated_at = ?, cancelled_at = ?,
+                    cancelled_by = ?, cancelled_by_role = ?, cancel_reason = ?
+                WHERE id = ? AND status IN ({marks}) RETURNING *""",
+            (ts, ts, actor.id, actor.role.value, reason, booking_id, *previous),
         ).fetchone()
     else:
         row = conn.execute(
-            "UPDATE bookings SET status = ?, updated_at = ? WHERE id = ? RETURNING *",
-            (status.value, ts, booking_id),
+            f"""UPDATE bookings SET status = ?, updated_at = ?
+                WHERE id = ? AND status IN ({marks}) RETURNING *""",
+            (status.value, ts, booking_id, *previous),
         ).fetchone()
-    return rows.booking(row)
+    return None if row is None else rows.booking(row)
 
 
 def confirm_visit(conn: Conn, booking_id: int, now: datetime) -> bool:
