@@ -336,10 +336,12 @@ async def run(settings: Settings) -> None:
                 await site.stop()  # no new requests; updates already taken are drained below
         if scheduler is not None:
             scheduler.pause()  # no new runs; shutdown() would cancel the one running now
+            container.reminders.stop()  # the reminder being sent finishes; no new one starts
         # Updates already handed to handlers, and a job halfway through, finish first.
         await in_flight.drain(timeout=SHUTDOWN_GRACE_SECONDS)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+            await container.reminders.release()  # claimed, never tried: pending again
         if web_runner is not None:
             await web_runner.cleanup()
         await bot.session.close()

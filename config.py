@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     cancel_cutoff_minutes: int = Field(120, ge=0, le=30 * 24 * 60)
     reminder_offsets: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [1440, 120])
     reminder_poll_seconds: int = Field(30, ge=1, le=3600)
+    # Claimed reminders are this process's to send for this long; a crash frees them after it.
+    reminder_lease_seconds: int = Field(60, ge=5, le=3600)
     feedback_delay_minutes: int = Field(120, ge=0, le=30 * 24 * 60)
     admin_digest_time: str | None = "09:00"  # local; empty: no morning digest
 

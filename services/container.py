@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from config import Settings
 from database.db_retry import RetryPolicy
@@ -111,7 +112,9 @@ def build_services(settings: Settings, db: Database, clock: Clock = system_clock
         staff=StaffService(db, rules, clock),
         visits=VisitService(db, clock),
         jobs=JobsService(db, rules, clock),
-        reminders=ReminderService(db, rules, clock=clock),
+        reminders=ReminderService(
+            db, rules, clock=clock, lease=timedelta(seconds=settings.reminder_lease_seconds)
+        ),
         catalog=CatalogService(db, clock),
         schedule=ScheduleService(db, clock),
         # One polling process per token sees every update of a client, so it may remember

@@ -1,17 +1,21 @@
-"""The reminder outbox: claim due rows atomically, deliver them, record how each one ended.
+"""The reminder outbox: claim due rows with a lease, deliver them, record how each one ended.
 
 Rows are written with the booking and voided with a cancel or reschedule (services/placement.py).
 Here, an interval job (bot.py, APScheduler) calls ``dispatch_due``:
 
-1. In one BEGIN IMMEDIATE transaction, due ``pending`` rows are claimed (``sending``), or
-   skipped with the reason when their booking is no longer active, has already started, or the
-   client cannot be reached. Two processes polling one file never claim the same row.
-2. Each claimed row is delivered outside any transaction (a network call). It ends ``sent``;
-   ``failed`` with the reason (the client blocked the bot: the client is marked unreachable and
-   the admin chat told, once); or, after transient errors, ``pending`` again for the next poll,
-   until MAX_ATTEMPTS. Flood control (retry_after) is waited out within the same dispatch.
-3. A row left ``sending`` by a process that died mid-delivery is failed, never resent: whether
-   the message left is unknown, and a reminder must not arrive twice.
+1. In one transaction, a few due ``pending`` rows (what can be sent now) are claimed: ``sending``,
+   with this process's name and a lease; or skipped with the reason when their booking is no
+   longer active, has already started, or the client cannot be reached. Two processes never
+   claim the same row (SQLite's write lock; PostgreSQL's SKIP LOCKED). It repeats while rows
+   are due.
+2. Just before a row is sent, its send is marked started (only while the lease holds). It ends
+   ``sent``; ``failed`` with the reason (the client blocked the bot: the client is marked
+   unreachable and the admin chat told, once); or, after transient errors, ``pending`` again
+   for the next poll, until MAX_ATTEMPTS. Flood control (retry_after) is waited out.
+3. At a stop (``stop`` then ``release``), rows claimed but never tried go back to ``pending``;
+   after a crash they do when their lease ends. Only a row whose send had started and never
+   ended is failed, never resent: whether the message left is unknown, and a reminder must not
+   arrive twice (the one at-most-once case).
 
 Delivery itself (texts, buttons, Telegram) is a ``ReminderChannel`` passed to each dispatch:
 services do not speak Telegram.
@@ -21,6 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,7 +50,9 @@ from utils.timeutil import Clock, system_clock
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # deliveries tried, over several polls, before a row is failed
-STALE_SENDING = timedelta(minutes=10)
+STALE_SENDING = timedelta(minutes=10)  # a send started this long ago belongs to a dead process
+LEASE = timedelta(seconds=60)  # how long claimed rows stay this process's before they are sent
+CLAIM_BATCH = 10  # rows claimed at once: what can be sent within the lease
 MAX_FLOOD_WAIT = 60.0  # seconds; a longer retry_after postpones the row to a later poll
 MAX_FLOOD_WAITS = 3
 
@@ -76,7 +85,8 @@ class ReminderService:
         *,
         clock: Clock = system_clock,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        batch: int = 50,
+        batch: int = CLAIM_BATCH,
+        lease: timedelta = LEASE,
         network_retries: int = 2,
         backoff: float = 1.0,
     ) -> None:
@@ -85,15 +95,45 @@ class ReminderService:
         self.clock = clock
         self.sleep = sleep
         self.batch = batch
+        self.lease = lease
         self.network_retries = network_retries
         self.backoff = backoff
+        # Whose claims are whose, among every process on the database.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._stopping = False
+
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def stop(self) -> None:
+        """No new sends from now on; the one being sent finishes (bot.py, at SIGTERM)."""
+        self._stopping = True
+
+    async def release(self) -> int:
+        """Rows this process claimed and never tried: pending again, for whoever runs next."""
+        now = self.clock()
+        released = await self.db.write(
+            lambda c: outbox.release(c, self.owner, now), "reminders.release"
+        )
+        if released:
+            logger.info("released %d claimed reminder(s) not tried before the stop", released)
+        return released
 
     async def dispatch_due(self, channel: ReminderChannel) -> DispatchReport:
         report = DispatchReport()
-        claimed = await self.db.write(lambda c: self._claim(c, report), "reminders.claim")
-        for reminder in claimed:
-            await self._deliver(channel, reminder, report)
-        if claimed or report.skipped:
+        while not self.stopping():
+            claimed, looked_at = await self.db.write(
+                lambda c: self._claim(c, report), "reminders.claim"
+            )
+            for reminder in claimed:
+                if self.stopping():  # a stop came while the previous one was being sent
+                    break
+                await self._attempt(channel, reminder, report)
+            if looked_at < self.batch:
+                break
+        if self.stopping():
+            await self.release()
+        if report.sent or report.skipped or report.failed or report.postponed:
             logger.info(
                 "reminders: %d sent, %d skipped, %d failed, %d postponed",
                 len(report.sent),
@@ -103,12 +143,15 @@ class ReminderService:
             )
         return report
 
-    def _claim(self, conn: Conn, report: DispatchReport) -> list[DueReminder]:
+    def _claim(self, conn: Conn, report: DispatchReport) -> tuple[list[DueReminder], int]:
+        """(the rows claimed, how many due rows were looked at)."""
         now = self.clock()
         outbox.abandon_stale_sending(conn, now - STALE_SENDING, now)
+        outbox.expire_leases(conn, now)
         report.skipped.extend(outbox.skip_superseded(conn, now))
         claimed: list[DueReminder] = []
-        for entry in outbox.due(conn, now, self.batch):
+        due = outbox.due(conn, now, self.batch)
+        for entry in due:
             if entry.kind is ReminderKind.FEEDBACK and entry.booking_status == "active":
                 continue  # not closed yet (complete_past runs first): ask on a later poll
             reason = skip_reason(entry, now)
@@ -118,7 +161,7 @@ class ReminderService:
                 )
                 report.skipped.append(entry.reminder_id)
                 continue
-            outbox.set_status(conn, entry.reminder_id, ReminderStatus.SENDING, now)
+            outbox.claim(conn, entry.reminder_id, now, self.owner, now + self.lease)
             claimed.append(
                 DueReminder(
                     reminder_id=entry.reminder_id,
@@ -134,7 +177,18 @@ class ReminderService:
                     changeable=self.rules.offer_change_in_reminder(entry.start, now),
                 )
             )
-        return claimed
+        return claimed, len(due)
+
+    async def _attempt(
+        self, channel: ReminderChannel, reminder: DueReminder, report: DispatchReport
+    ) -> None:
+        now = self.clock()
+        started = await self.db.write(
+            lambda c: outbox.start_attempt(c, reminder.reminder_id, self.owner, now),
+            "reminders.start",
+        )
+        if started:  # else the lease ran out: the row is pending again, for the next claim
+            await self._deliver(channel, reminder, report)
 
     async def _deliver(
         self, channel: ReminderChannel, reminder: DueReminder, report: DispatchReport
@@ -195,8 +249,6 @@ class ReminderService:
     ) -> None:
         now = self.clock()
         await self.db.write(
-            lambda c: outbox.set_status(
-                c, reminder.reminder_id, status, now, reason=reason, expect=ReminderStatus.SENDING
-            ),
+            lambda c: outbox.finish(c, reminder.reminder_id, self.owner, status, now, reason),
             "reminders.finish",
         )

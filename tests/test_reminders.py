@@ -10,6 +10,7 @@ import pytest
 from pytz.tzinfo import BaseTzInfo
 
 from database.engine import Database
+from database.repo import outbox as outbox_repo
 from domain.bookings import BookingStatus
 from domain.outcomes import Outcome
 from domain.reminders import DueReminder, RecipientBlocked, RetryLater, TransientError
@@ -18,7 +19,7 @@ from services.booking import ClientBookingService
 from services.catalog import CatalogService
 from services.clients import ClientService
 from services.jobs import JobsService
-from services.reminders import ReminderService
+from services.reminders import DispatchReport, ReminderService
 from services.schedule import ScheduleService
 from services.staff import StaffService
 from services.visits import VisitService
@@ -176,12 +177,12 @@ async def test_a_fresh_process_sends_what_is_pending_once_and_never_resends_an_i
     first = await book(booking, add_service, tz, ALICE, "10:00")
     second = await book(booking, add_service, tz, BOB, "15:00")
     clock.set(at(tz, date(2026, 12, 1), "10:00"))
-    # A process claimed Alice's reminder and died before recording the result.
+    # A process was sending Alice's reminder and died before recording the result.
     await db.write(
         lambda c: c.execute(
-            "UPDATE reminders SET status = 'sending', claimed_at = ? "
-            "WHERE booking_id = ? AND offset_minutes = 1440",
-            (to_ts(clock()), first),
+            "UPDATE reminders SET status = 'sending', claimed_at = ?, attempt_started_at = ?,"
+            " claimed_by = 'dead', lease_until = ? WHERE booking_id = ? AND offset_minutes = 1440",
+            (to_ts(clock()), to_ts(clock()), to_ts(clock()) + 60, first),
         )
     )
     clock.set(at(tz, date(2026, 12, 1), "15:00"))  # restarted five hours later
@@ -403,3 +404,79 @@ async def test_after_downtime_a_small_batch_never_sends_two_reminders_of_one_boo
         await reminders.dispatch_due()
     sent = sorted((r.booking_id, r.offset_minutes) for r in outbox.delivered)
     assert sent == [(first, 120), (second, 120)]
+
+
+THU = date(2026, 12, 3)
+THU_HOURS = ("10:00", "11:00", "12:00", "13:00", "15:00", "16:00", "17:00", "18:00")
+
+
+async def eight_due(db: Database, rules: Rules, clock: FakeClock, add_service: AddService) -> None:
+    """Eight bookings on Thursday, each with one reminder a day before: all due at Thu 09:00."""
+    service = await add_service()
+    one_reminder = ClientBookingService(db, replace(rules, reminder_offsets=(1440,)), clock)
+    for n, hhmm in enumerate(THU_HOURS):
+        made = await one_reminder.book(4000 + n, service.id, at(rules.tz, THU, hhmm))
+        assert made.booking is not None
+    clock.set(at(rules.tz, THU, "09:00"))
+
+
+async def reminder_states(db: Database) -> list[str]:
+    found = await db.read(
+        lambda c: c.execute("SELECT status FROM reminders ORDER BY id").fetchall()
+    )
+    return [r[0] for r in found]
+
+
+async def test_a_stop_mid_batch_sends_nothing_twice_and_leaves_nothing_behind(
+    db: Database, rules: Rules, clock: FakeClock, add_service: AddService, another_db: OpenAnother
+) -> None:
+    await eight_due(db, rules, clock, add_service)
+    bound = Outbox().service(db, clock)
+
+    class StopAfterThree(Outbox):
+        async def deliver(self, reminder: DueReminder) -> None:
+            await super().deliver(reminder)
+            if len(self.delivered) == 3:
+                bound.service.stop()  # SIGTERM arrives while the third is being sent
+
+    channel = StopAfterThree()
+    bound.channel = channel
+    report = await bound.dispatch_due()
+
+    assert len(report.sent) == len(channel.delivered) == 3
+    # Claimed but never tried: pending again at once, not failed, not waiting for a lease.
+    assert sorted(await reminder_states(db)) == ["pending"] * 5 + ["sent"] * 3
+    after = Outbox()
+    await after.service(await another_db(), clock).dispatch_due()  # the next process
+    sent = [r.reminder_id for r in channel.delivered + after.delivered]
+    assert len(sent) == len(set(sent)) == 8
+    assert await reminder_states(db) == ["sent"] * 8
+
+
+async def test_after_a_crash_untried_rows_wait_for_their_lease_and_only_the_one_in_flight_fails(
+    db: Database, rules: Rules, clock: FakeClock, add_service: AddService, another_db: OpenAnother
+) -> None:
+    await eight_due(db, rules, clock, add_service)
+    crashed = ReminderService(db, rules, clock=clock, batch=8)
+    claimed, _ = await db.write(lambda c: crashed._claim(c, DispatchReport()))
+    assert len(claimed) == 8
+    first = claimed[0].reminder_id
+    now = clock()
+    # It started sending the first one, then the process was killed.
+    assert await db.write(lambda c: outbox_repo.start_attempt(c, first, crashed.owner, now))
+
+    later = Outbox()
+    restarted = later.service(await another_db(), clock)
+    await restarted.dispatch_due()
+    assert later.delivered == []  # within the dead process's lease nothing is touched
+    clock.advance(seconds=61)  # the lease is over
+    await restarted.dispatch_due()
+    assert sorted(r.reminder_id for r in later.delivered) == sorted(
+        r.reminder_id for r in claimed[1:]
+    )
+    assert (await reminder_states(db)).count("sending") == 1  # the one in flight, unknown
+    clock.advance(minutes=10)
+    await restarted.dispatch_due()
+    states = await reminder_states(db)
+    assert states.count("failed") == 1 and states.count("sent") == 7
+    assert first not in [r.reminder_id for r in later.delivered]  # never sent twice

@@ -106,32 +106,85 @@ def set_status(
     now: datetime,
     *,
     reason: str | None = None,
-    expect: ReminderStatus | None = None,
+) -> None:
+    """Settle a row that is not being sent (skipped at the claim)."""
+    conn.execute(
+        "UPDATE reminders SET status = ?, reason = ?, updated_at = ? WHERE id = ?",
+        (status.value, reason, to_ts(now), reminder_id),
+    )
+
+
+def claim(conn: Conn, reminder_id: int, now: datetime, owner: str, lease_until: datetime) -> None:
+    """The row is this process's to send until ``lease_until``; its send has not started."""
+    conn.execute(
+        """UPDATE reminders SET status = 'sending', claimed_by = ?, claimed_at = ?,
+               lease_until = ?, attempt_started_at = NULL, updated_at = ?
+           WHERE id = ?""",
+        (owner, to_ts(now), to_ts(lease_until), to_ts(now), reminder_id),
+    )
+
+
+def start_attempt(conn: Conn, reminder_id: int, owner: str, now: datetime) -> bool:
+    """Mark the send as started, while this process still holds the lease: True only then.
+    From here on, a crash leaves the row failed (it may have reached the client)."""
+    cur = conn.execute(
+        """UPDATE reminders SET attempt_started_at = ?, attempts = attempts + 1, updated_at = ?
+           WHERE id = ? AND status = 'sending' AND claimed_by = ?
+             AND attempt_started_at IS NULL AND lease_until > ?""",
+        (to_ts(now), to_ts(now), reminder_id, owner, to_ts(now)),
+    )
+    return int(cur.rowcount) == 1
+
+
+def finish(
+    conn: Conn,
+    reminder_id: int,
+    owner: str,
+    status: ReminderStatus,
+    now: datetime,
+    reason: str | None = None,
 ) -> bool:
-    """Move a reminder to ``status``; with ``expect``, only from that status (a compare-and-set)."""
+    """How the started send ended: sent, failed, or pending again (a transient error)."""
     ts = to_ts(now)
-    sending = status is ReminderStatus.SENDING
-    sent = status is ReminderStatus.SENT
-    sql = """UPDATE reminders SET status = ?, reason = ?, updated_at = ?,
-                 attempts = attempts + ?,
-                 claimed_at = CASE WHEN ? = 1 THEN ? ELSE claimed_at END,
-                 sent_at = CASE WHEN ? = 1 THEN ? ELSE sent_at END
-             WHERE id = ?"""
-    params: list[object] = [status.value, reason, ts, int(sending), int(sending), ts, int(sent), ts]
-    params.append(reminder_id)
-    if expect is not None:
-        sql += " AND status = ?"
-        params.append(expect.value)
-    return int(conn.execute(sql, params).rowcount) == 1
+    cur = conn.execute(
+        """UPDATE reminders SET status = ?, reason = ?, updated_at = ?,
+               sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+               claimed_by = NULL, lease_until = NULL, attempt_started_at = NULL
+           WHERE id = ? AND status = 'sending' AND claimed_by = ?""",
+        (status.value, reason, ts, status.value, ts, reminder_id, owner),
+    )
+    return int(cur.rowcount) == 1
 
 
-def abandon_stale_sending(conn: Conn, claimed_before: datetime, now: datetime) -> int:
-    """Rows claimed by a process that died mid-send: we cannot know whether the message left,
-    so they are failed, never sent again (at most once)."""
+def release(conn: Conn, owner: str, now: datetime) -> int:
+    """This process's claimed rows whose send never started: pending again (at a stop)."""
+    cur = conn.execute(
+        """UPDATE reminders SET status = 'pending', claimed_by = NULL, lease_until = NULL,
+               updated_at = ?
+           WHERE status = 'sending' AND claimed_by = ? AND attempt_started_at IS NULL""",
+        (to_ts(now), owner),
+    )
+    return int(cur.rowcount)
+
+
+def expire_leases(conn: Conn, now: datetime) -> int:
+    """Claimed rows never tried whose lease ended (the process stopped or died): pending."""
+    cur = conn.execute(
+        """UPDATE reminders SET status = 'pending', claimed_by = NULL, lease_until = NULL,
+               updated_at = ?
+           WHERE status = 'sending' AND attempt_started_at IS NULL AND lease_until <= ?""",
+        (to_ts(now), to_ts(now)),
+    )
+    return int(cur.rowcount)
+
+
+def abandon_stale_sending(conn: Conn, started_before: datetime, now: datetime) -> int:
+    """Rows whose send started in a process that died mid-send: we cannot know whether the
+    message left, so they are failed, never sent again (at most once)."""
     cur = conn.execute(
         """UPDATE reminders SET status = 'failed', updated_at = ?,
                reason = 'interrupted while sending; not sent again'
-           WHERE status = 'sending' AND claimed_at < ?""",
-        (to_ts(now), to_ts(claimed_before)),
+           WHERE status = 'sending' AND attempt_started_at < ?""",
+        (to_ts(now), to_ts(started_before)),
     )
     return int(cur.rowcount)

@@ -478,6 +478,7 @@ class BotAPIEmulator:
         self.menu_buttons: dict[int | None, JSON] = {}
         self.webhook_url = ""
         self.webhook_secret = ""
+        self.send_delay = 0.0  # seconds every send waits before it is answered (a slow API)
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
         self._deliverer: asyncio.Task[None] | None = None
         self._updates: list[JSON] = []
@@ -896,6 +897,8 @@ class BotAPIEmulator:
                 result = await self._get_updates(call)
             elif known is not None:
                 self._apply_faults(call)
+                if self.send_delay and call.method in _SEND_METHODS:
+                    await asyncio.sleep(self.send_delay)
                 result = known[1](call)
             elif method.lower() in self._stubs:
                 self._apply_faults(call)
