@@ -40,7 +40,7 @@ from handlers import build_dispatcher, set_commands
 from handlers.digest import make_digest
 from handlers.http import make_web_app
 from handlers.middlewares import RetryAfterMiddleware
-from handlers.reminders import TelegramReminders
+from handlers.notify import TelegramOutbox
 from services.container import Container, build_services, database_for
 from services.health import Health
 from utils.backoff import pause, unless_stopped, until_ready
@@ -152,18 +152,19 @@ def start_scheduler(
     translations: Translations,
     in_flight: InFlight,
 ) -> AsyncIOScheduler:
-    """Background jobs: reminders (and closing past bookings) every REMINDER_POLL_SECONDS.
+    """Background jobs: the outbox (reminders, notices) and closing past bookings, every
+    REMINDER_POLL_SECONDS.
 
     Started inside the running loop; one instance of a job at a time, missed runs coalesced
     into one (APScheduler's default grace of 1 s would drop runs after a busy moment).
     """
-    channel = TelegramReminders(bot, translations, container.business, container.clients, settings)
+    channel = TelegramOutbox(bot, translations, container.business, container.clients, settings)
 
     async def tick() -> None:
         with in_flight.track():
             try:
                 await container.jobs.complete_past()
-                await container.reminders.dispatch_due(channel)
+                await container.outbox.dispatch_due(channel)
             except Exception:  # logged (and sent to Sentry); the next tick tries again
                 logger.exception("reminder tick failed")
 
@@ -336,12 +337,12 @@ async def run(settings: Settings) -> None:
                 await site.stop()  # no new requests; updates already taken are drained below
         if scheduler is not None:
             scheduler.pause()  # no new runs; shutdown() would cancel the one running now
-            container.reminders.stop()  # the reminder being sent finishes; no new one starts
+            container.outbox.stop()  # the reminder being sent finishes; no new one starts
         # Updates already handed to handlers, and a job halfway through, finish first.
         await in_flight.drain(timeout=SHUTDOWN_GRACE_SECONDS)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-            await container.reminders.release()  # claimed, never tried: pending again
+            await container.outbox.release()  # claimed, never tried: pending again
         if web_runner is not None:
             await web_runner.cleanup()
         await bot.session.close()

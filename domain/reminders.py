@@ -1,8 +1,9 @@
-"""The outbox of messages sent on a schedule: reminders before a visit, a rating request after.
+"""The outbox: messages the bot sends on its own, written in the same transaction as the change
+that calls for them. Reminders before a visit and a rating request after it are due at their
+time; cards to the admin chat and news to a client (domain/notices.py) are due at once.
 
-Rows are written in the same transaction as the booking and voided in the same transaction as
-its cancellation; services/reminders.py claims and delivers the due ones through a
-``ReminderChannel`` (Telegram, in handlers/reminders.py).
+Rows are voided in the same transaction as a cancellation; services/outbox.py claims and
+delivers the due ones through a ``ReminderChannel`` (Telegram, in handlers/reminders.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
+
+from domain.notices import Notice, NoticeKind
 
 
 class ReminderKind(StrEnum):
@@ -30,11 +33,24 @@ class ReminderStatus(StrEnum):
 class OutboxRow:
     """A row to write with a booking."""
 
-    kind: ReminderKind
+    kind: ReminderKind | NoticeKind
     offset_minutes: int
     due: datetime
     status: ReminderStatus
     reason: str | None = None
+    previous_id: int | None = None  # a notice of a move: the booking it replaced
+    note: str | None = None  # a notice's words (a cancellation's reason)
+
+    @classmethod
+    def notice(
+        cls,
+        kind: NoticeKind,
+        due: datetime,
+        *,
+        previous_id: int | None = None,
+        note: str | None = None,
+    ) -> OutboxRow:
+        return cls(kind, 0, due, ReminderStatus.PENDING, previous_id=previous_id, note=note)
 
 
 @dataclass(frozen=True)
@@ -89,10 +105,24 @@ class TransientError(Exception):
     """Network trouble or a 5xx: trying again later may work."""
 
 
+@dataclass(frozen=True)
+class DueNotice:
+    """A due pending notice row (read inside the claim)."""
+
+    reminder_id: int
+    kind: NoticeKind
+    booking_id: int
+    previous_id: int | None
+    note: str | None
+    attempts: int
+
+
 class ReminderChannel(Protocol):
-    """How due reminders reach clients. Raises the errors above, in the outbox's terms."""
+    """How the outbox reaches people. Raises the errors above, in the outbox's terms."""
 
     async def deliver(self, reminder: DueReminder) -> None: ...
+
+    async def deliver_notice(self, notice: Notice) -> None: ...
 
     async def unreachable(self, client_id: int) -> None:
         """The client blocked the bot: remember it and tell the staff (once)."""

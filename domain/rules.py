@@ -16,6 +16,7 @@ from pytz.tzinfo import BaseTzInfo
 from domain.actors import Actor
 from domain.bookings import Booking, BookingStatus
 from domain.clients import Client, RegistrationStep
+from domain.notices import CONFIRMATION_GRACE, NoticeKind
 from domain.outcomes import Outcome
 from domain.reminders import OutboxRow, ReminderKind, ReminderStatus
 from utils.timeutil import local_today, to_local
@@ -37,6 +38,7 @@ class Rules:
     reminder_offsets: tuple[int, ...] = (1440, 120)  # minutes before the start
     feedback_delay_minutes: int = 0  # ask for a rating this long after the end; 0: never
     require_phone: bool = False  # a client shares their phone before their first booking
+    admin_cards: bool = True  # the staff have an admin chat (ADMIN_CHAT_ID) to get cards in
 
     # ------------------------------------------------------------ time
 
@@ -119,6 +121,32 @@ class Rules:
         return None
 
     # ------------------------------------------------------------ the outbox
+
+    def notices_after_booking(
+        self, actor: Actor, now: datetime, replaced: int | None = None
+    ) -> list[OutboxRow]:
+        """Who hears of a booking (or a move): the admin chat gets a card; the client who made
+        it gets their confirmation from the outbox only if the chat's answer did not go out."""
+        if not actor.is_client:
+            return []
+        told = [
+            OutboxRow.notice(
+                NoticeKind.CONFIRMATION, now + CONFIRMATION_GRACE, previous_id=replaced
+            )
+        ]
+        if self.admin_cards:
+            card = NoticeKind.RESCHEDULED if replaced else NoticeKind.BOOKED
+            told.append(OutboxRow.notice(card, now, previous_id=replaced))
+        return told
+
+    def notices_after_cancel(
+        self, actor: Actor, reason: str | None, now: datetime, *, day_off: bool = False
+    ) -> list[OutboxRow]:
+        """A client's cancel: a card to the admin chat. The business's: the client is told why."""
+        if actor.is_client:
+            return [OutboxRow.notice(NoticeKind.CLIENT_CANCELLED, now)] if self.admin_cards else []
+        kind = NoticeKind.DAY_OFF if day_off else NoticeKind.CANCELLED_BY_ADMIN
+        return [OutboxRow.notice(kind, now, note=reason or None)]
 
     def outbox_rows(self, start: datetime, end: datetime, now: datetime) -> list[OutboxRow]:
         """The reminders (offset minutes before the start) and the rating request (after the

@@ -13,8 +13,9 @@ from config import Settings
 from handlers import booking, errors, my_bookings, registration, reminders, start
 from handlers.admin import router as admin
 from handlers.middlewares import ClientContext, InFlightMiddleware, NotifierMiddleware
-from handlers.notify import TelegramDelivery
+from handlers.notify import TelegramOutbox
 from services.container import Container
+from services.notifier import Notifier
 from utils.i18n import LANGUAGES, Translations
 from utils.lifecycle import InFlight
 
@@ -59,10 +60,14 @@ def build_dispatcher(
     dp.errors.register(errors.on_error, ExceptionTypeFilter(Exception))
     if in_flight is not None:
         dp.update.outer_middleware(InFlightMiddleware(in_flight))
-    # Every handler gets a Notifier (admin cards, client notices) sending with this update's bot.
+    # Every handler gets a Notifier: the notices its change wrote to the outbox (admin cards,
+    # client news) are delivered at once, with this update's bot.
     dp.update.outer_middleware(
         NotifierMiddleware(
-            lambda bot: TelegramDelivery(bot, tr, container.business, container.clients, settings)
+            lambda bot: Notifier(
+                container.outbox,
+                TelegramOutbox(bot, tr, container.business, container.clients, settings),
+            )
         )
     )
     # Before the client routers: an admin's command in their private chat is the admin's; a

@@ -10,12 +10,10 @@ from datetime import date, datetime
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
-    BufferedInputFile,
     CallbackQuery,
     Message,
 )
 
-from domain.bookings import BookingDetails
 from domain.clients import Client
 from domain.outcomes import PICK_ANOTHER_TIME, BookingResult, Outcome, Selection
 from domain.rules import Business
@@ -33,7 +31,6 @@ from handlers.registration import ask, registration_state
 from handlers.views import booking as views
 from handlers.views.base import pack_month, unpack_day, unpack_month
 from services.booking import ClientBookingService
-from services.ics import appointment_ics
 from services.notifier import Notifier
 from utils.formatting import hhmm
 from utils.i18n import Translator
@@ -221,37 +218,20 @@ async def confirm(
         screen = views.refusal_screen(t, business, result.outcome, moving=bool(cb.moving))
         await show(callback, screen)
         return
-    details = await booking.get(result.booking.id)
-    assert details is not None
+    booking_id, answered = result.booking.id, False
     try:
+        details = await booking.get(booking_id)
+        assert details is not None
         await show(callback, views.booked_screen(t, business, details, moved=bool(cb.moving)))
+        answered = True
         if isinstance(callback.message, Message):
-            await _send_ics(callback.message, t, business, details)
+            ics = views.ics_file(t, business, details)
+            await callback.message.answer_document(ics, caption=t("book.ics_caption"))
     finally:
-        # The booking is made: the staff hear of it even if the client's answer failed to go
-        # out (after it otherwise, so the client is not kept waiting). Its failure is only logged.
-        if cb.moving:
-            await notifier.rescheduled(details, await booking.get(cb.moving))
-        else:
-            await notifier.booked(details)
-
-
-async def _send_ics(
-    message: Message, t: Translator, business: Business, details: BookingDetails
-) -> None:
-    b = details.booking
-    ics = appointment_ics(
-        uid=f"booking-{b.id}@booking-bot",
-        start=b.start,
-        end=b.end,
-        summary=f"{details.service_name} — {business.name}",
-        location=business.address,
-        description=t("card.specialist", name=details.specialist_name),
-        stamp=b.updated_at,
-    )
-    await message.answer_document(
-        BufferedInputFile(ics, filename=f"booking-{b.id}.ics"), caption=t("book.ics_caption")
-    )
+        # The booking is made: the admin chat's card goes out now, whatever happened to the
+        # client's answer (after it otherwise, so the client is not kept waiting). If the answer
+        # did not go out, the outbox sends the client their confirmation in a minute.
+        await notifier.after(booking_id, answered=answered)
 
 
 async def move(

@@ -25,7 +25,6 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, User
 
 from domain.actors import Actor
-from handlers.notify import TelegramDelivery
 from services.clients import ClientService
 from services.notifier import Notifier
 from utils.i18n import Language, Translations, Translator
@@ -88,11 +87,11 @@ class InFlightMiddleware(BaseMiddleware):
 class NotifierMiddleware(BaseMiddleware):
     """Gives every handler a ``notifier`` that sends with the bot handling the update."""
 
-    def __init__(self, make_delivery: Callable[[Bot], TelegramDelivery]) -> None:
-        self.make_delivery = make_delivery
+    def __init__(self, make_notifier: Callable[[Bot], Notifier]) -> None:
+        self.make_notifier = make_notifier
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data["notifier"] = Notifier(self.make_delivery(data["bot"]))
+        data["notifier"] = self.make_notifier(data["bot"])
         return await handler(event, data)
 
 

@@ -78,7 +78,7 @@ async def cancel(
     try:
         await show(callback, views.cancelled_screen(t, business, details))
     finally:  # the cancellation stands: the staff hear of it whatever happened to the answer
-        await notifier.client_cancelled(details)
+        await notifier.after(details.booking.id)
 
 
 def make_router() -> Router:

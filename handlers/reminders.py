@@ -1,91 +1,18 @@
-"""Reminders as the client sees them, "I'll come", and telling the staff about a blocked bot.
-
-services/reminders.py decides what is due and records how each delivery ended; this module only
-turns a due reminder into a Telegram message and Telegram's answers into the outbox's terms.
-"""
+"""The client's answers to reminders: "I'll come" and the rating stars. The reminders themselves
+are sent by the outbox (services/outbox.py) through handlers/notify.py."""
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import F, Router
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
 from aiogram.types import CallbackQuery, Message
 
 from domain.clients import Client
 from domain.outcomes import Outcome
-from domain.reminders import (
-    DueReminder,
-    RecipientBlocked,
-    ReminderKind,
-    RetryLater,
-    TransientError,
-)
 from handlers.callback_data import BookingCb, RateCb, VisitCb
 from handlers.common import alert
-from handlers.notify import TelegramOutput
-from handlers.views.reminders import (
-    feedback_keyboard,
-    feedback_text,
-    reminder_keyboard,
-    reminder_text,
-)
+from handlers.views.reminders import reminder_keyboard
 from services.visits import VisitService
-from utils.formatting import esc
 from utils.i18n import Translator
-
-logger = logging.getLogger(__name__)
-
-
-class TelegramReminders(TelegramOutput):
-    """The outbox's ReminderChannel: one message per due row, in the client's language."""
-
-    async def deliver(self, reminder: DueReminder) -> None:
-        t = self.translations(reminder.language, self.default_language)
-        if reminder.kind is ReminderKind.FEEDBACK:
-            text = feedback_text(t, self.business, reminder)
-            markup = feedback_keyboard(reminder.booking_id)
-        else:
-            text = reminder_text(t, self.business, reminder)
-            markup = reminder_keyboard(
-                t, reminder.booking_id, confirmed=False, changeable=reminder.changeable
-            )
-        try:
-            await self.bot.send_message(reminder.client_id, text, reply_markup=markup)
-        except TelegramForbiddenError as exc:
-            raise RecipientBlocked(exc.message) from exc
-        except TelegramBadRequest as exc:
-            if "chat not found" in exc.message.lower():  # the account is gone
-                raise RecipientBlocked(exc.message) from exc
-            raise
-        except TelegramRetryAfter as exc:
-            raise RetryLater(exc.retry_after) from exc
-        except (TelegramNetworkError, TelegramServerError) as exc:
-            raise TransientError(str(exc)) from exc
-
-    async def unreachable(self, client_id: int) -> None:
-        """Mark the client unreachable and tell the admin chat, once per change."""
-        if not await self.clients.mark_unreachable(client_id) or self.admin_chat_id is None:
-            return
-        client = await self.clients.get(client_id)
-        t = self.translations(self.default_language)
-        name = (client.name or client.first_name) if client else ""
-        username = f" @{client.username}" if client and client.username else ""
-        try:
-            await self.bot.send_message(
-                self.admin_chat_id,
-                t("reminder.client_blocked", name=esc(name), username=esc(username), id=client_id),
-            )
-        except Exception:  # the staff notice is best effort; the reminder row has the reason
-            logger.warning(
-                "could not tell the admin chat that %s is unreachable", client_id, exc_info=True
-            )
 
 
 async def confirm_visit(

@@ -15,7 +15,7 @@ from services.catalog import CatalogService
 from services.clients import ClientService
 from services.export import ExportService
 from services.jobs import JobsService
-from services.reminders import ReminderService
+from services.outbox import OutboxService
 from services.schedule import ScheduleService
 from services.specialists import SpecialistService
 from services.staff import StaffService
@@ -31,7 +31,7 @@ class Container:
     staff: StaffService  # the admin chat's changes and lists
     visits: VisitService  # "I'll come", ratings
     jobs: JobsService  # background work
-    reminders: ReminderService  # the outbox dispatcher
+    outbox: OutboxService  # reminders, cards and notices: the outbox dispatcher
     catalog: CatalogService
     schedule: ScheduleService
     clients: ClientService
@@ -70,6 +70,7 @@ def rules_from(settings: Settings) -> Rules:
         reminder_offsets=tuple(settings.reminder_offsets),
         feedback_delay_minutes=settings.feedback_delay_minutes,
         require_phone=settings.require_phone,
+        admin_cards=settings.admin_chat_id is not None,
     )
 
 
@@ -112,7 +113,7 @@ def build_services(settings: Settings, db: Database, clock: Clock = system_clock
         staff=StaffService(db, rules, clock),
         visits=VisitService(db, clock),
         jobs=JobsService(db, rules, clock),
-        reminders=ReminderService(
+        outbox=OutboxService(
             db, rules, clock=clock, lease=timedelta(seconds=settings.reminder_lease_seconds)
         ),
         catalog=CatalogService(db, clock),

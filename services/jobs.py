@@ -1,5 +1,5 @@
 """Background work the scheduler runs: closing past bookings, and giving imported bookings
-their reminders. (Delivering due reminders is services/reminders.py.)"""
+their reminders. (Delivering due reminders is services/outbox.py.)"""
 
 from __future__ import annotations
 

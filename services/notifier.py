@@ -1,80 +1,34 @@
-"""Messages the bot sends on its own: cards to the admin chat, news to clients.
-
-Services and handlers say *what* happened (a Notice); how it is rendered and sent to Telegram
-lives in handlers/notify.py, injected here as an async ``deliver`` function, so this module does
-not import aiogram. A notice that cannot be delivered (the client blocked the bot, the admin
-chat is gone, the network failed) is logged and never breaks the action that caused it.
-"""
+"""What a handler does after a change it committed: deliver at once the notices the change
+wrote to the outbox (cards to the admin chat, news to a client), with the bot handling the
+update, and say when the client's own answer went out. What cannot be delivered now stays in
+the outbox for the background dispatch; nothing here breaks the action that caused it."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from enum import StrEnum
 
-from domain.bookings import BookingDetails
+from domain.notices import Notice, NoticeKind
+from domain.reminders import ReminderChannel
+from services.outbox import OutboxService
 
 logger = logging.getLogger(__name__)
 
 
-class NoticeKind(StrEnum):
-    # to the admin chat
-    BOOKED = "booked"
-    CLIENT_CANCELLED = "client_cancelled"
-    RESCHEDULED = "rescheduled"
-    # to the client
-    CANCELLED_BY_ADMIN = "cancelled_by_admin"
-    DAY_OFF = "day_off"
-
-
-TO_ADMINS = frozenset({NoticeKind.BOOKED, NoticeKind.CLIENT_CANCELLED, NoticeKind.RESCHEDULED})
-
-
-@dataclass(frozen=True)
-class Notice:
-    kind: NoticeKind
-    details: BookingDetails
-    previous: BookingDetails | None = None  # the booking a reschedule replaced
-    reason: str = ""
-
-    @property
-    def to_admins(self) -> bool:
-        return self.kind in TO_ADMINS
-
-
-Deliver = Callable[[Notice], Awaitable[None]]
-
-
 class Notifier:
-    def __init__(self, deliver: Deliver) -> None:
-        self._deliver = deliver
+    def __init__(self, outbox: OutboxService, channel: ReminderChannel) -> None:
+        self.outbox = outbox
+        self.channel = channel
 
-    async def notify(self, notice: Notice) -> bool:
-        """Deliver the notice; False (and a log line) if it could not be."""
+    async def after(self, *booking_ids: int, answered: bool = False) -> list[tuple[Notice, bool]]:
+        """The notices due for these bookings, delivered now: each with whether it went out.
+        ``answered``: the client's chat shows their booked card (no confirmation is due)."""
         try:
-            await self._deliver(notice)
-        except Exception:
-            logger.warning(
-                "could not deliver the %s notice of booking %s",
-                notice.kind,
-                notice.details.booking.id,
-                exc_info=True,
-            )
-            return False
-        return True
+            return await self.outbox.flush(self.channel, booking_ids, answered=answered)
+        except Exception:  # the change stands; the background dispatch delivers them
+            logger.warning("notices of bookings %s wait in the outbox", booking_ids, exc_info=True)
+            return []
 
-    async def booked(self, details: BookingDetails) -> bool:
-        return await self.notify(Notice(NoticeKind.BOOKED, details))
 
-    async def client_cancelled(self, details: BookingDetails) -> bool:
-        return await self.notify(Notice(NoticeKind.CLIENT_CANCELLED, details))
-
-    async def rescheduled(self, details: BookingDetails, previous: BookingDetails | None) -> bool:
-        return await self.notify(Notice(NoticeKind.RESCHEDULED, details, previous))
-
-    async def cancelled_by_admin(self, details: BookingDetails, reason: str = "") -> bool:
-        return await self.notify(Notice(NoticeKind.CANCELLED_BY_ADMIN, details, reason=reason))
-
-    async def day_off(self, details: BookingDetails, reason: str = "") -> bool:
-        return await self.notify(Notice(NoticeKind.DAY_OFF, details, reason=reason))
+def count_told(delivered: list[tuple[Notice, bool]], kind: NoticeKind) -> int:
+    """How many notices of ``kind`` went out."""
+    return sum(1 for notice, ok in delivered if ok and notice.kind is kind)

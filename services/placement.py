@@ -212,7 +212,7 @@ def insert(
     actor: Actor,
     rescheduled_from: int | None,
 ) -> Booking:
-    """The booking, its outbox rows and its audit row."""
+    """The booking, its outbox rows (reminders, and who is told of it) and its audit row."""
     service = placed.service
     end = start + timedelta(minutes=service.duration_minutes)
     clients.ensure(conn, client_id, now)
@@ -227,7 +227,8 @@ def insert(
         now=now,
         rescheduled_from=rescheduled_from,
     )
-    outbox.insert(conn, booking.id, rules.outbox_rows(start, end, now), now)
+    told = rules.notices_after_booking(actor, now, rescheduled_from)
+    outbox.insert(conn, booking.id, [*rules.outbox_rows(start, end, now), *told], now)
     audit.record(
         conn,
         actor=actor,
@@ -294,6 +295,7 @@ def cancel(
     cancelled = cancel_in_tx(conn, booking, actor, reason, now)
     if cancelled is None:
         return refused(Outcome.NOT_ACTIVE, bookings.get(conn, booking_id))
+    outbox.insert(conn, booking_id, rules.notices_after_cancel(actor, reason, now), now)
     return BookingResult(Outcome.CANCELLED, cancelled)
 
 

@@ -90,9 +90,10 @@ class StaffService:
         return await self.db.write(work, "mark")
 
     async def cancel_day(self, day: date, actor: Actor, reason: str) -> list[BookingDetails]:
-        """Cancel every active booking starting on the local day, in one transaction.
+        """Cancel every active booking starting on the local day, in one transaction; each
+        client is told why (``reason``, the day off's own words, may be empty).
 
-        Returns the cancelled bookings (with the names to tell each client).
+        Returns the cancelled bookings.
         """
         start, end = day_bounds_utc(self.rules.tz, day)
         now = self.clock()
@@ -101,8 +102,10 @@ class StaffService:
             cancelled: list[BookingDetails] = []
             for details in bookings.starting_between(conn, start, end):
                 if details.booking.is_active and placement.cancel_in_tx(
-                    conn, details.booking, actor, reason, now
+                    conn, details.booking, actor, reason or "day off", now
                 ):
+                    told = self.rules.notices_after_cancel(actor, reason, now, day_off=True)
+                    outbox.insert(conn, details.booking.id, told, now)
                     after = bookings.details(conn, details.booking.id)
                     assert after is not None
                     cancelled.append(after)

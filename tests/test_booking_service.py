@@ -67,13 +67,17 @@ async def test_booking_success_stores_booking_reminders_and_audit(
     assert b.start == start and b.end - b.start == timedelta(minutes=60)
     assert b.start.isoformat() == "2026-12-02T07:00:00+00:00"  # Moscow is UTC+3
     assert (b.price, b.duration_minutes, b.status) == (1500, 60, BookingStatus.ACTIVE)
-    reminders = await rows(db, "SELECT * FROM reminders WHERE booking_id = ?", b.id)
-    assert sorted((r["offset_minutes"], r["status"]) for r in reminders) == [
-        (120, "pending"),
-        (1440, "pending"),
+    outbox = await rows(db, "SELECT * FROM reminders WHERE booking_id = ?", b.id)
+    assert sorted((r["kind"], r["offset_minutes"], r["status"]) for r in outbox) == [
+        ("card_booked", 0, "pending"),  # to the admin chat, at once
+        ("confirmation", 0, "pending"),  # to Alice, only if the chat's answer did not go out
+        ("reminder", 120, "pending"),
+        ("reminder", 1440, "pending"),
     ]
-    due = {r["offset_minutes"]: r["due_at"] for r in reminders}
-    assert due[120] == int((start - timedelta(minutes=120)).timestamp())
+    due = {(r["kind"], r["offset_minutes"]): r["due_at"] for r in outbox}
+    assert due["reminder", 120] == int((start - timedelta(minutes=120)).timestamp())
+    now = int(datetime(2026, 12, 1, 5, 0, tzinfo=UTC).timestamp())  # Tue 08:00 in Moscow
+    assert due["card_booked", 0] == now and due["confirmation", 0] == now + 60
     audit = await rows(db, "SELECT * FROM audit_log WHERE entity = 'booking'")
     assert [(a["action"], a["actor_id"], a["entity_id"]) for a in audit] == [
         ("booking.created", ALICE, b.id)
@@ -91,7 +95,9 @@ async def test_offset_already_passed_at_booking_time_is_skipped(
     result = await booking.book(ALICE, service.id, at(tz, date(2026, 12, 1), "15:00"))
     assert result.booking is not None
     reminders = await rows(
-        db, "SELECT offset_minutes, status FROM reminders WHERE booking_id = ?", result.booking.id
+        db,
+        "SELECT offset_minutes, status FROM reminders WHERE booking_id = ? AND kind = 'reminder'",
+        result.booking.id,
     )
     assert sorted(tuple(r) for r in reminders) == [(120, "pending"), (1440, "skipped")]
 
@@ -292,8 +298,18 @@ async def test_cancel_cutoff_for_clients_but_not_admins(
     assert cancelled.status is BookingStatus.CANCELLED
     assert (cancelled.cancelled_by, cancelled.cancelled_by_role) == (ADMIN.id, Role.ADMIN)
     assert cancelled.cancel_reason == "master is ill"
-    reminders = await rows(db, "SELECT status FROM reminders WHERE booking_id = ?", booking_id)
+    reminders = await rows(
+        db, "SELECT status FROM reminders WHERE booking_id = ? AND kind = 'reminder'", booking_id
+    )
     assert {r["status"] for r in reminders} == {"skipped"}
+    # Alice is told, with the reason, by the outbox (the same transaction wrote it).
+    told = await rows(
+        db,
+        "SELECT status, note FROM reminders WHERE booking_id = ? AND kind = ?",
+        booking_id,
+        "notice_cancelled",
+    )
+    assert [tuple(r) for r in told] == [("pending", "master is ill")]
     again = await staff.cancel(booking_id, ADMIN)
     assert again.outcome is Outcome.NOT_ACTIVE
     # Nothing is deleted: the cancelled booking is still there, and the slot is free again.
@@ -327,10 +343,16 @@ async def test_reschedule_moves_booking_and_reminders_together(
     assert new.start == at(tz, WED, "10:30") and new.rescheduled_from == old_id
     assert moved.previous.status is BookingStatus.CANCELLED
     assert moved.previous.cancel_reason == "rescheduled"
-    old_rem = await rows(db, "SELECT status FROM reminders WHERE booking_id = ?", old_id)
-    new_rem = await rows(db, "SELECT status FROM reminders WHERE booking_id = ?", new.id)
+    query = "SELECT kind, status, previous_booking_id FROM reminders WHERE booking_id = ?"
+    old_rem = await rows(db, query + " AND kind = 'reminder'", old_id)
+    new_rem = await rows(db, query + " ORDER BY kind", new.id)
     assert {r["status"] for r in old_rem} == {"skipped"}
-    assert [r["status"] for r in new_rem] == ["pending", "pending"]
+    assert [tuple(r) for r in new_rem] == [
+        ("card_rescheduled", "pending", old_id),  # the admin card says what it was
+        ("confirmation", "pending", old_id),
+        ("reminder", "pending", None),
+        ("reminder", "pending", None),
+    ]
     assert [d.booking.id for d in await booking.upcoming(ALICE)] == [new.id]
     # The old time is free again.
     assert at(tz, WED, "10:00") not in await booking.free_times(service.id, WED)  # overlaps 10:30
@@ -353,6 +375,7 @@ async def test_reschedule_to_a_taken_time_changes_nothing(
     assert kept is not None and kept.booking.is_active
     statuses = await rows(db, "SELECT status FROM reminders WHERE booking_id = ?", mine.booking.id)
     assert {r["status"] for r in statuses} == {"pending"}
+    assert len(statuses) == 4  # two reminders, the card and the confirmation: nothing new
     assert (await rows(db, "SELECT count(*) FROM bookings"))[0][0] == 2
 
 
@@ -367,8 +390,8 @@ async def test_reschedule_is_atomic_when_the_insert_fails(
         await booking.reschedule(mine.booking.id, at(tz, WED, "15:00"), ALICE)
     kept = await booking.get(mine.booking.id)
     assert kept is not None and kept.booking.is_active  # the cancel of the old one rolled back
-    pending = await rows(db, "SELECT count(*) FROM reminders WHERE status = 'pending'")
-    assert pending[0][0] == 2
+    pending = await rows(db, "SELECT kind FROM reminders WHERE status = 'pending' ORDER BY kind")
+    assert [r[0] for r in pending] == ["card_booked", "confirmation", "reminder", "reminder"]
 
 
 async def test_reschedule_respects_cutoff_and_ownership(

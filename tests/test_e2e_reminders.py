@@ -110,7 +110,8 @@ async def test_a_due_reminder_arrives_once_and_i_will_come_is_recorded(tmp_path:
             "SELECT confirmed_at FROM bookings WHERE id = ?", (booking_id,)
         ).fetchone()[0]
         statuses = conn.execute(
-            "SELECT status FROM reminders WHERE booking_id = ?", (booking_id,)
+            "SELECT status FROM reminders WHERE booking_id = ? AND kind = 'reminder'",
+            (booking_id,),
         ).fetchall()
     finally:
         conn.close()

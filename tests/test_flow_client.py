@@ -26,6 +26,7 @@ from config import Settings, load_settings
 from database.engine import Conn, Database
 from domain.catalog import Service
 from handlers import build_dispatcher
+from handlers.notify import TelegramOutbox
 from services.container import Container, build_services
 from tests.conftest import ADMIN, AddService, at
 from tests.support.botapi_emulator import FakeUser
@@ -111,6 +112,17 @@ class World:
         await clients.touch(user.id, user.username, user.first_name, user.language_code)
         await clients.set_name(user.id, name or user.first_name)
         await clients.set_phone(user.id, "+70000000000")
+
+    async def handled(self, *booking_ids: int) -> None:
+        """After a booking made here rather than in the chat: what the Confirm handler does next
+        (the admin chat's card goes out; the client's answer counts as shown, so the outbox
+        sends no confirmation)."""
+        await self.services.outbox.flush(self.outbox_channel(), booking_ids, answered=True)
+
+    def outbox_channel(self) -> TelegramOutbox:
+        """The outbox's way to Telegram, as bot.py's background dispatch has it."""
+        services = self.services
+        return TelegramOutbox(self.flow.bot, TR, services.business, services.clients, self.settings)
 
     async def rows(self, sql: str, *args: object) -> list[sqlite3.Row]:
         return await self.db.read(lambda c: c.execute(sql, args).fetchall())
@@ -751,6 +763,7 @@ async def test_day_off_set_between_steps(world: World, language: str) -> None:
 async def book_for(world: World, client_id: int, day: date, hhmm: str) -> int:
     result = await world.services.booking.book(client_id, world.haircut.id, at(world.tz, day, hhmm))
     assert result.booking is not None, result.outcome
+    await world.handled(result.booking.id)
     return result.booking.id
 
 

@@ -9,8 +9,8 @@ import pytest
 from bot import digest_missed, digest_trigger
 from config import load_settings
 from handlers.digest import make_digest
-from handlers.reminders import TelegramReminders
-from services.reminders import ReminderService
+from handlers.notify import TelegramOutbox
+from services.outbox import OutboxService
 from tests import test_flow_client as flow_tests
 from tests.conftest import ADMIN, at
 from tests.support.botapi_emulator import FakeUser
@@ -49,8 +49,8 @@ class Waits:
 
 def reminders_for(world: World, waits: Waits | None = None) -> BoundReminders:
     settings, bot, services = world.settings, world.flow.bot, world.services
-    channel = TelegramReminders(bot, TR, services.business, services.clients, settings)
-    service = ReminderService(world.db, services.rules, clock=world.clock, sleep=waits or Waits())
+    channel = TelegramOutbox(bot, TR, services.business, services.clients, settings)
+    service = OutboxService(world.db, services.rules, clock=world.clock, sleep=waits or Waits())
     return BoundReminders(service, channel)
 
 
@@ -59,6 +59,7 @@ async def booked(world: World, language: str, hhmm: str = "10:00") -> int:
     await world.register(user)
     result = await world.services.booking.book(user.id, world.haircut.id, at(world.tz, WED, hhmm))
     assert result.booking is not None
+    await world.handled(result.booking.id)
     return result.booking.id
 
 
@@ -155,6 +156,7 @@ async def test_a_blocked_client_is_reported_to_the_admin_chat_once(make_world: M
     await booked(world, "en", "15:00")
     world.flow.emulator.block_user(ANN_ID)
     reminders = reminders_for(world)
+    mark = world.flow.emulator.mark()  # after the two booking cards
 
     world.clock.set(at(world.tz, TUE, "10:00"))
     first = await reminders.dispatch_due()
@@ -163,7 +165,7 @@ async def test_a_blocked_client_is_reported_to_the_admin_chat_once(make_world: M
 
     assert len(first.failed) == 1
     assert second.skipped and not second.sent
-    notices = world.flow.emulator.sent_to(ADMIN_CHAT)
+    notices = world.flow.emulator.sent_to(ADMIN_CHAT, since=mark)
     assert len(notices) == 1
     assert "(id 1001)" in str(notices[0].get("text"))
     assert "@ann" in str(notices[0].get("text"))
@@ -218,8 +220,9 @@ async def test_the_admin_chat_gets_the_morning_digest(make_world: MakeWorld) -> 
     world = await make_world(admin_chat_id=ADMIN_CHAT, default_language="en")
     await booked(world, "en", "10:00")
     world.clock.set(at(world.tz, WED, "09:00"))
+    mark = world.flow.emulator.mark()  # after the booking's card
     await make_digest(world.flow.bot, world.services, TR, world.settings)()
-    (digest,) = world.flow.emulator.sent_to(ADMIN_CHAT)
+    (digest,) = world.flow.emulator.sent_to(ADMIN_CHAT, since=mark)
     assert WED_LONG["en"] in str(digest.get("text"))
     assert "Haircut" in str(digest.get("text"))
     assert "10:00" in str(digest.get("text"))
@@ -247,13 +250,14 @@ async def test_the_digest_goes_once_a_day_even_with_a_catch_up_after_a_restart(
     world = await make_world(admin_chat_id=ADMIN_CHAT, default_language="en")
     await booked(world, "en", "10:00")
     world.clock.set(at(world.tz, WED, "09:00"))
+    mark = world.flow.emulator.mark()  # after the booking's card
     send = make_digest(world.flow.bot, world.services, TR, world.settings)
     await send()
     await send()  # the catch-up of a restarted process, the same morning
-    assert len(world.flow.emulator.sent_to(ADMIN_CHAT)) == 1
+    assert len(world.flow.emulator.sent_to(ADMIN_CHAT, since=mark)) == 1
     world.clock.set(at(world.tz, THU, "09:00"))
     await send()
-    assert len(world.flow.emulator.sent_to(ADMIN_CHAT)) == 2
+    assert len(world.flow.emulator.sent_to(ADMIN_CHAT, since=mark)) == 2
 
 
 def test_a_start_within_three_hours_after_the_digest_time_catches_up() -> None:

@@ -19,53 +19,26 @@ from services.booking import ClientBookingService
 from services.catalog import CatalogService
 from services.clients import ClientService
 from services.jobs import JobsService
-from services.reminders import DispatchReport, ReminderService
+from services.outbox import DispatchReport, OutboxService
 from services.schedule import ScheduleService
 from services.staff import StaffService
 from services.visits import VisitService
 from tests.conftest import ADMIN, AddService, OpenAnother, at
 from tests.support.clock import FakeClock
-from tests.support.outbox import BoundReminders
+from tests.support.outbox import Recorder
 from utils.hours import parse_weekly
 from utils.timeutil import get_tz, to_ts
 
 WED = date(2026, 12, 2)
-RULES = Rules(get_tz("Europe/Moscow"))  # the reminders' offer of Cancel/Reschedule: 120 min
 ALICE, BOB = 111, 222
-
-
-class Outbox:
-    """A delivery that records what would have gone to Telegram, or fails as told."""
-
-    def __init__(self) -> None:
-        self.delivered: list[DueReminder] = []
-        self.failures: list[Exception] = []
-        self.unreachable_ids: list[int] = []
-        self.waits: list[float] = []
-
-    async def deliver(self, reminder: DueReminder) -> None:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.delivered.append(reminder)
-
-    async def unreachable(self, client_id: int) -> None:
-        self.unreachable_ids.append(client_id)
-
-    async def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-    def service(self, db: Database, clock: FakeClock, batch: int = 50) -> BoundReminders:
-        service = ReminderService(
-            db, RULES, clock=clock, sleep=self.sleep, backoff=1.0, batch=batch
-        )
-        return BoundReminders(service, self)
 
 
 async def statuses(db: Database, booking_id: int) -> dict[int, tuple[str, str | None]]:
     rows = await db.read(
         lambda c: list(
             c.execute(
-                "SELECT offset_minutes, status, reason FROM reminders WHERE booking_id = ?",
+                "SELECT offset_minutes, status, reason FROM reminders"
+                " WHERE booking_id = ? AND kind IN ('reminder', 'feedback')",
                 (booking_id,),
             )
         )
@@ -74,8 +47,16 @@ async def statuses(db: Database, booking_id: int) -> dict[int, tuple[str, str | 
 
 
 @pytest.fixture
-def outbox() -> Outbox:
-    return Outbox()
+def outbox() -> Recorder:
+    return Recorder()
+
+
+async def handled(booking: ClientBookingService, *booking_ids: int) -> None:
+    """What the handler does right after a client's change: the admin chat's card goes out and
+    the client's answer is in their chat (no confirmation from the outbox). What is left in the
+    outbox is the reminders."""
+    service = OutboxService(booking.db, booking.rules, clock=booking.clock)
+    await service.flush(Recorder(), booking_ids, answered=True)
 
 
 async def book(
@@ -88,6 +69,7 @@ async def book(
     service = await add_service()
     result = await booking.book(client, service.id, at(tz, WED, hhmm))
     assert result.booking is not None
+    await handled(booking, result.booking.id)
     return result.booking.id
 
 
@@ -97,7 +79,7 @@ async def test_each_reminder_goes_once_at_its_time(
     db: Database,
     tz: BaseTzInfo,
     clock: FakeClock,
-    outbox: Outbox,
+    outbox: Recorder,
 ) -> None:
     booking_id = await book(booking, add_service, tz)
     reminders = outbox.service(db, clock)
@@ -122,13 +104,14 @@ async def test_cancelled_or_rescheduled_bookings_get_none_and_the_new_one_gets_i
     db: Database,
     tz: BaseTzInfo,
     clock: FakeClock,
-    outbox: Outbox,
+    outbox: Recorder,
 ) -> None:
     cancelled = await book(booking, add_service, tz, ALICE, "10:00")
     moved = await book(booking, add_service, tz, BOB, "12:00")
     assert (await booking.cancel(cancelled, ALICE)).ok
     result = await booking.reschedule(moved, at(tz, WED, "15:00"), BOB)
     assert result.booking is not None
+    await handled(booking, cancelled, moved, result.booking.id)
     reminders = outbox.service(db, clock)
 
     clock.set(at(tz, WED, "09:00"))
@@ -150,7 +133,7 @@ async def test_after_downtime_the_latest_due_reminder_goes_if_still_useful(
     db: Database,
     tz: BaseTzInfo,
     clock: FakeClock,
-    outbox: Outbox,
+    outbox: Recorder,
 ) -> None:
     early = await book(booking, add_service, tz, ALICE, "10:00")
     late = await book(booking, add_service, tz, BOB, "18:00")
@@ -172,7 +155,7 @@ async def test_a_fresh_process_sends_what_is_pending_once_and_never_resends_an_i
     another_db: OpenAnother,
     tz: BaseTzInfo,
     clock: FakeClock,
-    outbox: Outbox,
+    outbox: Recorder,
 ) -> None:
     first = await book(booking, add_service, tz, ALICE, "10:00")
     second = await book(booking, add_service, tz, BOB, "15:00")
@@ -210,8 +193,9 @@ async def test_three_dispatchers_on_one_database_send_no_duplicate(
             )
             assert result.booking is not None
             ids.append(result.booking.id)
+    await handled(booking, *ids)
     clock.set(at(tz, date(2026, 12, 3), "09:00"))
-    outboxes = [Outbox(), Outbox(), Outbox()]
+    outboxes = [Recorder(), Recorder(), Recorder()]
     databases = [await another_db() for _ in outboxes]  # three processes, say
     for _ in range(3):
         await asyncio.gather(
@@ -223,7 +207,9 @@ async def test_three_dispatchers_on_one_database_send_no_duplicate(
     delivered = [(r.booking_id, r.offset_minutes) for o in outboxes for r in o.delivered]
     assert len(delivered) == len(set(delivered))
     sent = await db.read(
-        lambda c: c.execute("SELECT count(*) FROM reminders WHERE status = 'sent'").fetchone()[0]
+        lambda c: c.execute(
+            "SELECT count(*) FROM reminders WHERE status = 'sent' AND kind = 'reminder'"
+        ).fetchone()[0]
     )
     assert sent == len(delivered) > 0
 
@@ -234,16 +220,17 @@ async def test_blocked_client_is_marked_unreachable_and_the_staff_told_once(
     db: Database,
     tz: BaseTzInfo,
     clock: FakeClock,
-    outbox: Outbox,
+    outbox: Recorder,
 ) -> None:
     service = await add_service()
     first = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
     second = await booking.book(ALICE, service.id, at(tz, WED, "15:00"))
     assert first.booking is not None and second.booking is not None
+    await handled(booking, first.booking.id, second.booking.id)
     clients = ClientService(db, "en", clock)
     told: list[int] = []
 
-    class Channel(Outbox):
+    class Channel(Recorder):
         async def unreachable(self, client_id: int) -> None:
             if await clients.mark_unreachable(client_id):
                 told.append(client_id)
@@ -273,7 +260,7 @@ async def test_flood_control_is_waited_out(
     db: Database,
     tz: BaseTzInfo,
     clock: FakeClock,
-    outbox: Outbox,
+    outbox: Recorder,
 ) -> None:
     booking_id = await book(booking, add_service, tz)
     outbox.failures = [RetryLater(3), RetryLater(5)]
@@ -290,7 +277,7 @@ async def test_network_errors_retry_with_backoff_then_later_then_give_up(
     db: Database,
     tz: BaseTzInfo,
     clock: FakeClock,
-    outbox: Outbox,
+    outbox: Recorder,
 ) -> None:
     booking_id = await book(booking, add_service, tz)
     clock.set(at(tz, date(2026, 12, 1), "10:00"))
@@ -314,7 +301,7 @@ async def test_network_errors_retry_with_backoff_then_later_then_give_up(
 
 
 async def test_reminders_of_a_booking_across_the_berlin_dst_change(
-    db: Database, rules: Rules, outbox: Outbox
+    db: Database, rules: Rules, outbox: Recorder
 ) -> None:
     berlin = get_tz("Europe/Berlin")
     clock = FakeClock(datetime(2026, 3, 27, 11, 0, tzinfo=UTC))  # Fri 12:00 CET
@@ -323,6 +310,7 @@ async def test_reminders_of_a_booking_across_the_berlin_dst_change(
     booking = ClientBookingService(db, replace(rules, tz=berlin), clock)
     made = await booking.book(ALICE, service.id, at(berlin, date(2026, 3, 30), "10:00"))
     assert made.booking is not None
+    await handled(booking, made.booking.id)
     reminders = outbox.service(db, clock)
     # Sunday 09:59 CEST is 07:59 UTC: one minute early, nothing.
     clock.set(datetime(2026, 3, 29, 7, 59, tzinfo=UTC))
@@ -340,7 +328,7 @@ async def test_rating_request_after_the_visit_and_never_for_a_no_show_or_a_cance
     tz: BaseTzInfo,
     clock: FakeClock,
     add_service: AddService,
-    outbox: Outbox,
+    outbox: Recorder,
     jobs: JobsService,
     staff: StaffService,
     visits: VisitService,
@@ -354,6 +342,7 @@ async def test_rating_request_after_the_visit_and_never_for_a_no_show_or_a_cance
         assert made.booking is not None
         made_for[client] = made.booking.id
     assert (await staff.cancel(made_for[333], ADMIN)).ok
+    await handled(booking, *made_for.values())
     reminders = outbox.service(db, clock)
 
     clock.set(at(tz, WED, "12:59"))  # Alice's visit ended at 11:00: not yet
@@ -382,7 +371,11 @@ async def test_no_rating_request_when_switched_off(
     kinds = await db.read(
         lambda c: [
             r[0]
-            for r in c.execute("SELECT kind FROM reminders WHERE booking_id = ?", (booking_id,))
+            for r in c.execute(
+                "SELECT kind FROM reminders"
+                " WHERE booking_id = ? AND kind IN ('reminder', 'feedback')",
+                (booking_id,),
+            )
         ]
     )
     assert sorted(kinds) == ["reminder", "reminder"]
@@ -394,7 +387,7 @@ async def test_after_downtime_a_small_batch_never_sends_two_reminders_of_one_boo
     db: Database,
     tz: BaseTzInfo,
     clock: FakeClock,
-    outbox: Outbox,
+    outbox: Recorder,
 ) -> None:
     first = await book(booking, add_service, tz, ALICE, "15:00")
     second = await book(booking, add_service, tz, BOB, "16:00")
@@ -417,12 +410,15 @@ async def eight_due(db: Database, rules: Rules, clock: FakeClock, add_service: A
     for n, hhmm in enumerate(THU_HOURS):
         made = await one_reminder.book(4000 + n, service.id, at(rules.tz, THU, hhmm))
         assert made.booking is not None
+        await handled(one_reminder, made.booking.id)
     clock.set(at(rules.tz, THU, "09:00"))
 
 
 async def reminder_states(db: Database) -> list[str]:
     found = await db.read(
-        lambda c: c.execute("SELECT status FROM reminders ORDER BY id").fetchall()
+        lambda c: c.execute(
+            "SELECT status FROM reminders WHERE kind = 'reminder' ORDER BY id"
+        ).fetchall()
     )
     return [r[0] for r in found]
 
@@ -431,9 +427,9 @@ async def test_a_stop_mid_batch_sends_nothing_twice_and_leaves_nothing_behind(
     db: Database, rules: Rules, clock: FakeClock, add_service: AddService, another_db: OpenAnother
 ) -> None:
     await eight_due(db, rules, clock, add_service)
-    bound = Outbox().service(db, clock)
+    bound = Recorder().service(db, clock)
 
-    class StopAfterThree(Outbox):
+    class StopAfterThree(Recorder):
         async def deliver(self, reminder: DueReminder) -> None:
             await super().deliver(reminder)
             if len(self.delivered) == 3:
@@ -446,7 +442,7 @@ async def test_a_stop_mid_batch_sends_nothing_twice_and_leaves_nothing_behind(
     assert len(report.sent) == len(channel.delivered) == 3
     # Claimed but never tried: pending again at once, not failed, not waiting for a lease.
     assert sorted(await reminder_states(db)) == ["pending"] * 5 + ["sent"] * 3
-    after = Outbox()
+    after = Recorder()
     await after.service(await another_db(), clock).dispatch_due()  # the next process
     sent = [r.reminder_id for r in channel.delivered + after.delivered]
     assert len(sent) == len(set(sent)) == 8
@@ -457,22 +453,22 @@ async def test_after_a_crash_untried_rows_wait_for_their_lease_and_only_the_one_
     db: Database, rules: Rules, clock: FakeClock, add_service: AddService, another_db: OpenAnother
 ) -> None:
     await eight_due(db, rules, clock, add_service)
-    crashed = ReminderService(db, rules, clock=clock, batch=8)
-    claimed, _ = await db.write(lambda c: crashed._claim(c, DispatchReport()))
+    crashed = OutboxService(db, rules, clock=clock, batch=8)
+    claimed, _ = await db.write(lambda c: crashed._claim_reminders(c, DispatchReport()))
     assert len(claimed) == 8
-    first = claimed[0].reminder_id
+    first = claimed[0].outbox_id
     now = clock()
     # It started sending the first one, then the process was killed.
     assert await db.write(lambda c: outbox_repo.start_attempt(c, first, crashed.owner, now))
 
-    later = Outbox()
+    later = Recorder()
     restarted = later.service(await another_db(), clock)
     await restarted.dispatch_due()
     assert later.delivered == []  # within the dead process's lease nothing is touched
     clock.advance(seconds=61)  # the lease is over
     await restarted.dispatch_due()
     assert sorted(r.reminder_id for r in later.delivered) == sorted(
-        r.reminder_id for r in claimed[1:]
+        r.outbox_id for r in claimed[1:]
     )
     assert (await reminder_states(db)).count("sending") == 1  # the one in flight, unknown
     clock.advance(minutes=10)

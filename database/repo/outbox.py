@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from database.engine import Conn
-from domain.reminders import DueEntry, OutboxRow, ReminderKind, ReminderStatus
+from domain.notices import NoticeKind
+from domain.reminders import DueEntry, DueNotice, OutboxRow, ReminderKind, ReminderStatus
 from utils.timeutil import from_ts, to_ts
 
 ALL_KINDS = (ReminderKind.REMINDER, ReminderKind.FEEDBACK)
+_SCHEDULED = "'reminder', 'feedback'"  # the kinds sent at most once
 
 
 def insert(conn: Conn, booking_id: int, entries: Iterable[OutboxRow], now: datetime) -> None:
     ts = to_ts(now)
     conn.executemany_later(
         """INSERT INTO reminders (booking_id, kind, offset_minutes, due_at, status, reason,
-                                  updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                                  updated_at, previous_booking_id, note)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
-            (booking_id, e.kind.value, e.offset_minutes, to_ts(e.due), e.status.value, e.reason, ts)
+            (
+                booking_id,
+                e.kind.value,
+                e.offset_minutes,
+                to_ts(e.due),
+                e.status.value,
+                e.reason,
+                ts,
+                e.previous_id,
+                e.note,
+            )
             for e in entries
         ],
     )
@@ -58,7 +70,10 @@ JOIN clients c ON c.id = b.client_id
 def due(conn: Conn, now: datetime, limit: int) -> list[DueEntry]:
     """Due pending rows, oldest first. On PostgreSQL the rows are locked and rows another
     process has locked are passed over (SKIP LOCKED): two dispatchers never claim one row."""
-    sql = _DUE_SQL + " WHERE r.status = 'pending' AND r.due_at <= ? ORDER BY r.due_at, r.id LIMIT ?"
+    sql = (
+        _DUE_SQL + " WHERE r.status = 'pending' AND r.due_at <= ?"
+        f" AND r.kind IN ({_SCHEDULED}) ORDER BY r.due_at, r.id LIMIT ?"
+    )
     if conn.dialect == "postgresql":
         sql += " FOR UPDATE OF r SKIP LOCKED"
     found = conn.execute(sql, (to_ts(now), limit))
@@ -79,6 +94,41 @@ def due(conn: Conn, now: datetime, limit: int) -> list[DueEntry]:
         )
         for row in found
     ]
+
+
+NOTICE_KINDS = tuple(k.value for k in NoticeKind)
+
+
+def due_notices(
+    conn: Conn, now: datetime, limit: int, booking_ids: Sequence[int] | None = None
+) -> list[DueNotice]:
+    """Due pending notices, oldest first (only those of ``booking_ids``, when given); locked
+    and passed over by other processes on PostgreSQL, as due() does."""
+    kinds = ",".join("?" * len(NOTICE_KINDS))
+    params: list[object] = [to_ts(now), *NOTICE_KINDS]
+    sql = f"""SELECT id, kind, booking_id, previous_booking_id, note, attempts FROM reminders
+              WHERE status = 'pending' AND due_at <= ? AND kind IN ({kinds})"""
+    if booking_ids is not None:
+        sql += f" AND booking_id IN ({','.join('?' * len(booking_ids)) or 'NULL'})"
+        params.extend(booking_ids)
+    sql += " ORDER BY due_at, id LIMIT ?"
+    params.append(limit)
+    if conn.dialect == "postgresql":
+        sql += " FOR UPDATE SKIP LOCKED"
+    return [
+        DueNotice(int(r[0]), NoticeKind(r[1]), int(r[2]), r[3], r[4], int(r[5]))
+        for r in conn.execute(sql, params)
+    ]
+
+
+def confirmation_answered(conn: Conn, booking_id: int, now: datetime) -> None:
+    """The client saw their booked card in the chat: the fallback confirmation is not needed."""
+    conn.execute(
+        """UPDATE reminders SET status = 'skipped', reason = 'answered in the chat',
+               updated_at = ?
+           WHERE booking_id = ? AND kind = 'confirmation' AND status = 'pending'""",
+        (to_ts(now), booking_id),
+    )
 
 
 def skip_superseded(conn: Conn, now: datetime) -> list[int]:
@@ -114,19 +164,33 @@ def set_status(
     )
 
 
-def claim(conn: Conn, reminder_id: int, now: datetime, owner: str, lease_until: datetime) -> None:
-    """The row is this process's to send until ``lease_until``; its send has not started."""
+def claim(
+    conn: Conn,
+    reminder_id: int,
+    now: datetime,
+    owner: str,
+    lease_until: datetime,
+    *,
+    started: bool = False,
+) -> None:
+    """The row is this process's to send until ``lease_until``; its send has not started (or,
+    with ``started``, starts now: the caller sends it at once)."""
+    ts = to_ts(now)
+    params: tuple[int, ...] = ()
+    attempt = "attempt_started_at = NULL"
+    if started:
+        attempt, params = "attempt_started_at = ?, attempts = attempts + 1", (ts,)
     conn.execute(
-        """UPDATE reminders SET status = 'sending', claimed_by = ?, claimed_at = ?,
-               lease_until = ?, attempt_started_at = NULL, updated_at = ?
+        f"""UPDATE reminders SET status = 'sending', claimed_by = ?, claimed_at = ?,
+               lease_until = ?, updated_at = ?, {attempt}
            WHERE id = ?""",
-        (owner, to_ts(now), to_ts(lease_until), to_ts(now), reminder_id),
+        (owner, ts, to_ts(lease_until), ts, *params, reminder_id),
     )
 
 
 def start_attempt(conn: Conn, reminder_id: int, owner: str, now: datetime) -> bool:
     """Mark the send as started, while this process still holds the lease: True only then.
-    From here on, a crash leaves the row failed (it may have reached the client)."""
+    From here on, a crash leaves a reminder failed (it may have reached the client)."""
     cur = conn.execute(
         """UPDATE reminders SET attempt_started_at = ?, attempts = attempts + 1, updated_at = ?
            WHERE id = ? AND status = 'sending' AND claimed_by = ?
@@ -168,23 +232,25 @@ def release(conn: Conn, owner: str, now: datetime) -> int:
 
 
 def expire_leases(conn: Conn, now: datetime) -> int:
-    """Claimed rows never tried whose lease ended (the process stopped or died): pending."""
+    """Claimed rows whose lease ended (the process stopped or died): pending again if their send
+    never started; a notice's even if it had (notices are sent at least once)."""
     cur = conn.execute(
-        """UPDATE reminders SET status = 'pending', claimed_by = NULL, lease_until = NULL,
-               updated_at = ?
-           WHERE status = 'sending' AND attempt_started_at IS NULL AND lease_until <= ?""",
+        f"""UPDATE reminders SET status = 'pending', claimed_by = NULL, lease_until = NULL,
+               attempt_started_at = NULL, updated_at = ?
+           WHERE status = 'sending' AND lease_until <= ?
+             AND (attempt_started_at IS NULL OR kind NOT IN ({_SCHEDULED}))""",
         (to_ts(now), to_ts(now)),
     )
     return int(cur.rowcount)
 
 
 def abandon_stale_sending(conn: Conn, started_before: datetime, now: datetime) -> int:
-    """Rows whose send started in a process that died mid-send: we cannot know whether the
-    message left, so they are failed, never sent again (at most once)."""
+    """Reminders whose send started in a process that died mid-send: we cannot know whether
+    the message left, so they are failed, never sent again (at most once)."""
     cur = conn.execute(
-        """UPDATE reminders SET status = 'failed', updated_at = ?,
+        f"""UPDATE reminders SET status = 'failed', updated_at = ?,
                reason = 'interrupted while sending; not sent again'
-           WHERE status = 'sending' AND attempt_started_at < ?""",
+           WHERE status = 'sending' AND attempt_started_at < ? AND kind IN ({_SCHEDULED})""",
         (to_ts(now), to_ts(started_before)),
     )
     return int(cur.rowcount)

@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message
 
 from domain.actors import Actor
 from domain.bookings import BookingStatus
+from domain.notices import NoticeKind
 from domain.outcomes import Outcome
 from domain.rules import Business
 from handlers.admin import views as av
@@ -18,7 +19,7 @@ from handlers.admin.common import say, send, single_id, usage_error
 from handlers.callback_data import AdminBookingCb
 from handlers.common import alert, reply
 from handlers.views.base import Screen
-from services.notifier import Notifier
+from services.notifier import Notifier, count_told
 from services.staff import StaffService
 from utils.formatting import day_long
 from utils.i18n import Translator
@@ -140,9 +141,7 @@ async def _cancel(
             id=booking_id,
             status=av.status_text(t, result.booking.status),
         )
-    details = await staff.get(booking_id)
-    assert details is not None
-    if await notifier.cancelled_by_admin(details, reason):
+    if count_told(await notifier.after(booking_id), NoticeKind.CANCELLED_BY_ADMIN):
         return t("admin.cancel.done", id=booking_id)
     return t("admin.cancel.done_untold", id=booking_id)
 

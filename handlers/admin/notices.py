@@ -1,13 +1,13 @@
-"""The Notifier's notices as Telegram screens: cards to the admin chat (in DEFAULT_LANGUAGE) and
-news to a client (in theirs). Pure, like the other views."""
+"""Notices (domain/notices.py) as Telegram screens: cards to the admin chat (in
+DEFAULT_LANGUAGE) and news to a client (in theirs). Pure, like the other views."""
 
 from __future__ import annotations
 
+from domain.notices import Notice, NoticeKind
 from domain.rules import Business
 from handlers.admin.views import booking_line
 from handlers.callback_data import AdminAction, AdminBookingCb, Destination, Nav
 from handlers.views.base import Screen, button, keyboard
-from services.notifier import Notice, NoticeKind
 from utils.formatting import day_long, esc, hhmm
 from utils.i18n import Translator
 

@@ -7,6 +7,7 @@ from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from domain.actors import Actor
+from domain.notices import NoticeKind
 from domain.outcomes import SpecialistOutcome
 from domain.rules import Business
 from handlers.admin import views as av
@@ -26,7 +27,7 @@ from handlers.callback_data import DayOffCb
 from handlers.common import alert, reply
 from handlers.views.base import unpack_day
 from services.catalog import CatalogService
-from services.notifier import Notifier
+from services.notifier import Notifier, count_told
 from services.schedule import ScheduleService
 from services.specialists import SpecialistService
 from services.staff import StaffService
@@ -277,10 +278,9 @@ async def dayoff_cancel_all_button(
         # Reopened since the question was asked: cancelling now would be a mistake.
         await alert(callback, t("admin.dayoff.open_again", day=title))
         return
-    cancelled = await staff.cancel_day(day, actor, reason or "day off")
-    told = 0
-    for details in cancelled:
-        told += await notifier.day_off(details, reason)
+    cancelled = await staff.cancel_day(day, actor, reason)
+    delivered = await notifier.after(*(d.booking.id for d in cancelled))
+    told = count_told(delivered, NoticeKind.DAY_OFF)
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_text(

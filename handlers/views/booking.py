@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton
+from aiogram.types import BufferedInputFile, InlineKeyboardButton
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.bookings import BookingDetails
@@ -28,6 +28,7 @@ from handlers.callback_data import (
 )
 from handlers.views.base import Screen, button, keyboard, pack_day, pack_month
 from handlers.views.menu import contacts_line
+from services.ics import appointment_ics
 from utils.formatting import day_long, esc, hhmm, money, month_title, weekday_names
 from utils.i18n import Translator
 
@@ -257,6 +258,21 @@ def booked_screen(
             ]
         ),
     )
+
+
+def ics_file(t: Translator, business: Business, details: BookingDetails) -> BufferedInputFile:
+    """The booking as a calendar file, sent after the booked card."""
+    b = details.booking
+    ics = appointment_ics(
+        uid=f"booking-{b.id}@booking-bot",
+        start=b.start,
+        end=b.end,
+        summary=f"{details.service_name} — {business.name}",
+        location=business.address,
+        description=t("card.specialist", name=details.specialist_name),
+        stamp=b.updated_at,
+    )
+    return BufferedInputFile(ics, filename=f"booking-{b.id}.ics")
 
 
 def refusal_screen(t: Translator, business: Business, outcome: Outcome, *, moving: bool) -> Screen:

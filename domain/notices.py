@@ -1,0 +1,48 @@
+"""Messages that follow a committed change: cards to the admin chat, news to a client, and the
+client's own confirmation. They are outbox rows (the ``reminders`` table), written in the same
+transaction as the change, so a crash right after it delays them and never loses them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from domain.bookings import BookingDetails
+
+
+class NoticeKind(StrEnum):
+    # to the admin chat
+    BOOKED = "card_booked"
+    CLIENT_CANCELLED = "card_cancelled"
+    RESCHEDULED = "card_rescheduled"
+    # to the client
+    CANCELLED_BY_ADMIN = "notice_cancelled"
+    DAY_OFF = "notice_day_off"
+    # the client's booked (or moved) card, in case the answer to their Confirm never went out
+    CONFIRMATION = "confirmation"
+
+
+TO_ADMINS = frozenset({NoticeKind.BOOKED, NoticeKind.CLIENT_CANCELLED, NoticeKind.RESCHEDULED})
+# News of a booking that is moot once it is cancelled or moved before the notice went out (the
+# cancellation's own card or notice says what matters).
+OF_AN_ACTIVE_BOOKING = frozenset(
+    {NoticeKind.BOOKED, NoticeKind.RESCHEDULED, NoticeKind.CONFIRMATION}
+)
+
+# The handler answers a Confirm within a second; only if it has not done so by then (the process
+# died on the way) is the confirmation sent from the outbox instead.
+CONFIRMATION_GRACE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: NoticeKind
+    details: BookingDetails
+    previous: BookingDetails | None = None  # the booking a reschedule replaced
+    reason: str = ""
+    outbox_id: int = 0
+
+    @property
+    def to_admins(self) -> bool:
+        return self.kind in TO_ADMINS
