@@ -37,10 +37,12 @@ from database.migrate import migrate_url
 from database.migrations.base import MigrationContext, MigrationError
 from domain.errors import StorageUnavailable
 from handlers import build_dispatcher, set_commands
+from handlers.backups import make_backup_report
 from handlers.digest import make_digest
 from handlers.http import make_web_app
-from handlers.middlewares import RetryAfterMiddleware
+from handlers.middlewares import ApiObserver, RetryAfterMiddleware
 from handlers.notify import TelegramOutbox
+from services.backups import BackupService, backup_trigger
 from services.container import Container, build_services, database_for
 from services.health import Health
 from utils.backoff import pause, unless_stopped, until_ready
@@ -48,6 +50,7 @@ from utils.i18n import Translations
 from utils.lifecycle import InFlight
 from utils.logging_setup import setup_logging
 from utils.sentry import init_sentry
+from utils.throttle import Limiter, RedisLimiter
 from utils.timeutil import get_tz, localize_boundary, system_clock, to_local
 
 logger = logging.getLogger("bot")
@@ -68,9 +71,20 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 WEBHOOK_MAX_CONNECTIONS = 40
 
 
-def make_bot(settings: Settings) -> Bot:
+# /healthz: how long without an answer from the Bot API, or without a scheduler tick, is a
+# failure. Polling gets an answer every few seconds; otherwise a ping keeps the contact known.
+BOT_API_STALE_SECONDS = 180.0
+BOT_API_PING_SECONDS = 60
+
+
+def scheduler_stale_seconds(settings: Settings) -> float:
+    return max(3.0 * settings.reminder_poll_seconds, 180.0)
+
+
+def make_bot(settings: Settings, health: Health | None = None) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(RetryAfterMiddleware())
+    session.middleware(ApiObserver(lambda: health.beat("bot_api")) if health else ApiObserver())
     return Bot(
         settings.require_bot_token(),
         session=session,
@@ -151,9 +165,10 @@ def start_scheduler(
     bot: Bot,
     translations: Translations,
     in_flight: InFlight,
+    health: Health,
 ) -> AsyncIOScheduler:
     """Background jobs: the outbox (reminders, notices) and closing past bookings, every
-    REMINDER_POLL_SECONDS.
+    REMINDER_POLL_SECONDS; the morning digest; a Bot API ping when nothing else reached it.
 
     Started inside the running loop; one instance of a job at a time, missed runs coalesced
     into one (APScheduler's default grace of 1 s would drop runs after a busy moment).
@@ -161,12 +176,20 @@ def start_scheduler(
     channel = TelegramOutbox(bot, translations, container.business, container.clients, settings)
 
     async def tick() -> None:
+        health.beat("scheduler")
         with in_flight.track():
             try:
                 await container.jobs.complete_past()
                 await container.outbox.dispatch_due(channel)
             except Exception:  # logged (and sent to Sentry); the next tick tries again
                 logger.exception("reminder tick failed")
+        health.beat("scheduler")
+
+    async def ping() -> None:
+        age = health.age("bot_api")
+        if age is None or age >= BOT_API_PING_SECONDS:  # a webhook bot with no traffic
+            with contextlib.suppress(Exception):  # a failure shows as a stale contact
+                await bot.get_me()
 
     send_digest = make_digest(bot, container, translations, settings)
 
@@ -189,6 +212,7 @@ def start_scheduler(
         id="reminders",
         next_run_time=system_clock(),
     )
+    scheduler.add_job(ping, "interval", seconds=BOT_API_PING_SECONDS, id="bot-api-ping")
     if settings.digest_at is not None and settings.admin_chat_id is not None:
         hour, minute = settings.digest_at
         scheduler.add_job(digest, digest_trigger(settings), id="digest")
@@ -196,17 +220,44 @@ def start_scheduler(
         if digest_missed(settings, system_clock()):
             # Down at the digest time this morning: send it now (once: claim_digest).
             scheduler.add_job(digest, next_run_time=system_clock(), id="digest-catch-up")
+    if settings.backup_dir is not None:
+        if settings.database.dialect == "sqlite":
+            backups = BackupService(
+                settings.database_path,
+                settings.backup_dir,
+                keep=settings.backup_keep,
+                tz=get_tz(settings.timezone),
+                report=make_backup_report(bot, translations, settings),
+                busy_timeout_ms=settings.db_busy_timeout_ms,
+            )
+
+            async def backup() -> None:
+                with in_flight.track():
+                    await backups.run_once()
+
+            scheduler.add_job(backup, backup_trigger(settings), id="backup")
+            hour, minute = settings.backup_at
+            logger.info(
+                "a checked backup daily at %02d:%02d into %s (the newest %d kept)",
+                hour,
+                minute,
+                settings.backup_dir,
+                settings.backup_keep,
+            )
+        else:
+            logger.warning("BACKUP_DIR is ignored on PostgreSQL: use pg_dump (see the README)")
     scheduler.start()
     return scheduler
 
 
 async def _open_storage(
     settings: Settings, stop: asyncio.Event
-) -> tuple[BaseStorage, BaseEventIsolation] | None:
-    """FSM state and per-user isolation: in Redis (shared by replicas) when REDIS_URL is set,
-    else in this process. None if a stop signal came while Redis was being waited for."""
+) -> tuple[BaseStorage, BaseEventIsolation, Limiter | None] | None:
+    """FSM state, per-user isolation and throttling: in Redis (shared by replicas) when
+    REDIS_URL is set, else in this process. None if a stop signal came while Redis was being
+    waited for."""
     if settings.redis_url is None:
-        return MemoryStorage(), SimpleEventIsolation()
+        return MemoryStorage(), SimpleEventIsolation(), None
     redis_storage = require_module("aiogram.fsm.storage.redis", "REDIS_URL")
     redis_asyncio = require_module("redis.asyncio", "REDIS_URL")
     redis_exceptions = require_module("redis.exceptions", "REDIS_URL")
@@ -223,7 +274,10 @@ async def _open_storage(
     storage = redis_storage.RedisStorage(
         client, key_builder=redis_storage.DefaultKeyBuilder(with_bot_id=True)
     )
-    return storage, storage.create_isolation()
+    limiter = None
+    if settings.rate_limit > 0:
+        limiter = RedisLimiter(client, settings.rate_limit, settings.rate_burst)
+    return storage, storage.create_isolation(), limiter
 
 
 async def _open_database(settings: Settings, stop: asyncio.Event) -> Database | None:
@@ -280,8 +334,10 @@ async def run(settings: Settings) -> None:
     if db is None:
         return
     health.passed("migrations")
-    health.probe("database", lambda: db.read(lambda c: c.execute("SELECT 1").fetchone()))
-    bot = make_bot(settings)
+    health.probe("database", db.ping)
+    health.watch("bot_api", BOT_API_STALE_SECONDS)
+    health.watch("scheduler", scheduler_stale_seconds(settings))
+    bot = make_bot(settings, health)
     scheduler: AsyncIOScheduler | None = None
     web_runner: web.AppRunner | None = None
     storage: BaseStorage | None = None
@@ -290,7 +346,7 @@ async def run(settings: Settings) -> None:
         opened = await _open_storage(settings, stop)
         if opened is None:
             return
-        storage, isolation = opened
+        storage, isolation, limiter = opened
         if settings.redis_url is not None:
             health.passed("redis")
         container = build_services(settings, db)
@@ -306,6 +362,7 @@ async def run(settings: Settings) -> None:
             storage=storage,
             events_isolation=isolation,
             in_flight=in_flight,
+            limiter=limiter,
         )
         webhook = settings.webhook_url is not None
         if webhook:
@@ -319,11 +376,12 @@ async def run(settings: Settings) -> None:
                 secret=settings.webhook_secret.get_secret_value()
                 if settings.webhook_secret
                 else None,
+                before_metrics=container.outbox.measure_backlog,
             )
             web_runner = await _start_web(settings, app)
         if not await _connect(bot, translations, settings, stop):
             return
-        scheduler = start_scheduler(settings, container, bot, translations, in_flight)
+        scheduler = start_scheduler(settings, container, bot, translations, in_flight, health)
         if webhook:
             health.passed("webhook")
             logger.info("started: webhook %s", settings.webhook_url)
@@ -377,7 +435,7 @@ def main() -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    setup_logging(settings.log_level, settings.log_file)
+    setup_logging(settings.log_level, settings.log_file, settings.log_format)
     init_sentry(settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None)
     try:
         asyncio.run(run(settings))

@@ -90,6 +90,21 @@ class Settings(BaseSettings):
     sentry_dsn: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_file: str | None = None
+    log_format: Literal["text", "json"] = "text"
+    # A database transaction slower than this is logged as slow.
+    slow_transaction_ms: int = Field(500, ge=1, le=600_000)
+    # Incoming updates per user per second (a token bucket with a burst of RATE_BURST);
+    # 0: no throttling. Admins are exempt.
+    rate_limit: float = Field(3.0, ge=0, le=1000)
+    rate_burst: int = Field(10, ge=1, le=10_000)
+    # Cards about one client's changes in the admin chat per hour; past it, one summary.
+    # 0: no cap.
+    admin_cards_per_client_hour: int = Field(10, ge=0, le=10_000)
+    # Scheduled online backups of the SQLite database: a copy a day at BACKUP_TIME (local),
+    # the newest BACKUP_KEEP kept in BACKUP_DIR. Empty BACKUP_DIR: none.
+    backup_dir: str | None = None
+    backup_time: str = "03:30"
+    backup_keep: int = Field(7, ge=1, le=1000)
 
     @field_validator("admin_ids", "reminder_offsets", mode="before")
     @classmethod
@@ -114,6 +129,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "web_port",
         "export_delimiter",
+        "backup_dir",
         mode="before",
     )
     @classmethod
@@ -154,6 +170,23 @@ class Settings(BaseSettings):
         if minutes >= 24 * 60:
             raise ValueError("must be a time of day, 00:00-23:59")
         return value.strip()
+
+    @field_validator("backup_time")
+    @classmethod
+    def _backup_time(cls, value: str) -> str:
+        try:
+            minutes = parse_time(value)
+        except HoursFormatError as exc:
+            raise ValueError(str(exc)) from None
+        if minutes >= 24 * 60:
+            raise ValueError("must be a time of day, 00:00-23:59")
+        return value.strip()
+
+    @property
+    def backup_at(self) -> tuple[int, int]:
+        """(hour, minute) of the daily backup, local time."""
+        hour, minute = divmod(parse_time(self.backup_time), 60)
+        return hour, minute
 
     @property
     def digest_at(self) -> tuple[int, int] | None:

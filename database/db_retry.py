@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from domain.errors import StorageUnavailable
+from utils.metrics import DB_RETRIES
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ def announce_retry(
     retry: int,
     what: str = "database is locked",
 ) -> float:
-    """Log retry number ``retry`` of ``label`` and return how long to wait before it."""
+    """Log (and count) retry number ``retry`` of ``label``; return how long to wait before it."""
+    DB_RETRIES.labels(label).inc()
     wait = policy.delay_before(retry)
     logger.warning(
         "%s: %s (%s); retry %d/%d in %.2fs",

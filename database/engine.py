@@ -69,6 +69,10 @@ class Database(Protocol):
         """Run ``work`` in one read transaction (a consistent view for each statement)."""
         ...
 
+    async def ping(self) -> None:
+        """Raise unless the database answers (and, for a file, is still the one opened)."""
+        ...
+
 
 class DriverMissing(RuntimeError):
     """DATABASE_URL (or REDIS_URL) names a server whose Python driver is not installed."""

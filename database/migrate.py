@@ -193,7 +193,7 @@ def main() -> int:
     from utils.timeutil import get_tz
 
     settings = load_settings_or_exit()
-    setup_logging(settings.log_level, settings.log_file)
+    setup_logging(settings.log_level, settings.log_file, settings.log_format)
     ctx = MigrationContext(tz=get_tz(settings.timezone), now=system_clock())
     try:
         report = migrate_url(settings.database, ctx, busy_timeout_ms=settings.db_busy_timeout_ms)

@@ -22,6 +22,7 @@ names PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from database.db_retry import RetryPolicy, run_with_retry
 from database.engine import Dialect, Work
+from database.observe import TxWatch
 from database.postgres_conn import PgConn, forget_prepared, named_row
 from domain.errors import StorageUnavailable
 
@@ -71,9 +73,11 @@ class PostgresDatabase:
         pool_size: int = 10,
         retry: RetryPolicy | None = None,
         connect_timeout: float = 5.0,
+        watch: TxWatch | None = None,
     ) -> None:
         self.dsn = dsn
         self.retry = retry or RetryPolicy()
+        self.watch = watch or TxWatch()
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
         readers = max(2, pool_size // 2)
@@ -149,15 +153,21 @@ class PostgresDatabase:
         loop = asyncio.get_running_loop()
 
         async def attempt() -> T:
-            job: _Job[T] = _Job(work, loop.create_future())
+            job: _Job[T] = _Job(work, label, loop.create_future())
             self._jobs.append(job)
             self._kick()
             return await job.future
 
         return await self._retrying(attempt, label)
 
+    async def ping(self) -> None:
+        await self.read(lambda c: c.execute("SELECT 1").fetchone(), "ping")
+
     async def read(self, work: Work[T], label: str = "read") -> T:
-        return await self._unit(_run_read, self._reader, work, label)
+        def run(pool: ConnectionPool[Any], work: Work[T]) -> T:
+            return self.watch.run(label, "read", lambda: _run_read(pool, work))
+
+        return await self._unit(run, self._reader, work, label)
 
     def _kick(self) -> None:
         while self._jobs and self._drainers < self.pool_size:
@@ -175,10 +185,10 @@ class PostgresDatabase:
                 del self._jobs[:WRITE_BATCH]
                 if not batch:
                     continue
-                works = [job.work for job in batch]
+                works = [(job.work, job.label) for job in batch]
                 try:
                     outcomes = await loop.run_in_executor(
-                        self._executor, _run_batch, self._writer, works
+                        self._executor, _run_batch, self._writer, works, self.watch
                     )
                 except BaseException as exc:  # no connection at all (PoolTimeout, ...)
                     outcomes = [(False, exc)] * len(batch)
@@ -237,20 +247,24 @@ class _StaleConnection(Exception):
 @dataclass
 class _Job(Generic[T]):
     work: Work[T]
+    label: str
     future: asyncio.Future[T]
     stale: bool = False
 
 
-def _run_batch(pool: ConnectionPool[Any], works: list[Work[Any]]) -> list[tuple[bool, Any]]:
+def _run_batch(
+    pool: ConnectionPool[Any], works: list[tuple[Work[Any], str]], watch: TxWatch
+) -> list[tuple[bool, Any]]:
     """Runs on a worker thread: each unit in its own transaction on one connection."""
     outcomes: list[tuple[bool, Any]] = []
     with pool.connection() as conn:
-        for work in works:
+        for work, label in works:
             if conn.broken:  # lost mid-batch: the rest go again on a fresh connection
                 outcomes.append((False, _StaleConnection()))
                 continue
             try:
-                outcomes.append((True, _write_once(conn, work)))
+                transaction = functools.partial(_write_once, conn, work)
+                outcomes.append((True, watch.run(label, "write", transaction)))
             except Exception as exc:
                 outcomes.append((False, exc))
     if conn.broken:

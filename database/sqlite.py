@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from database.db_retry import (
     run_with_retry,
 )
 from database.engine import Dialect, Work
+from database.observe import TxWatch
+from domain.errors import StorageUnavailable
 from utils.files import private_file
 
 logger = logging.getLogger(__name__)
@@ -101,20 +104,31 @@ class SqliteDatabase:
         *,
         busy_timeout_ms: int = 5000,
         retry: RetryPolicy | None = None,
+        watch: TxWatch | None = None,
     ) -> None:
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
         self.retry = retry or RetryPolicy()
+        self.watch = watch or TxWatch()
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._queue: list[_Job[Any]] = []
         self._drainer: asyncio.Task[None] | None = None
         self._retrying: set[asyncio.Task[None]] = set()
+        self._identity: tuple[int, int] | None = None
 
     async def open(self) -> None:
         private_file(self.path)  # SQLite gives its -wal and -shm files the same mode
         self._writer = await self._connect(query_only=False)
         self._reader = await self._connect(query_only=True)
+        self._identity = _identity(self.path)
+
+    async def ping(self) -> None:
+        """The file is still there, still the one opened (not deleted or replaced under the
+        bot: its connections would go on writing to a file nobody can see), and answers."""
+        if _identity(self.path) != self._identity:
+            raise DatabaseGone(f"{self.path} was deleted or replaced while the bot had it open")
+        await self.read(lambda c: c.execute("SELECT count(*) FROM sqlite_master").fetchone())
 
     async def _connect(self, *, query_only: bool) -> aiosqlite.Connection:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves; the sqlite3 module's implicit
@@ -165,7 +179,8 @@ class SqliteDatabase:
         try:
             while self._queue:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                outcomes = await _on_thread(writer, functools.partial(_run_batch, jobs=batch))
+                run = functools.partial(_run_batch, jobs=batch, watch=self.watch)
+                outcomes = await _on_thread(writer, run)
                 for job, (ok, value) in zip(batch, outcomes, strict=True):
                     self._settle(job, ok, value)
         except BaseException as exc:  # the thread itself failed: nobody may wait forever
@@ -201,8 +216,11 @@ class SqliteDatabase:
         """Run ``work`` in one read transaction (a consistent snapshot) on the reader."""
         reader = self._require(self._reader)
 
+        def transaction(raw: SqliteConn) -> T:
+            return self.watch.run(label, "read", lambda: run_in_transaction(raw, work, "BEGIN"))
+
         async def attempt() -> T:
-            return await _on_thread(reader, lambda raw: run_in_transaction(raw, work, "BEGIN"))
+            return await _on_thread(reader, transaction)
 
         return await run_with_retry(attempt, self.retry, label)
 
@@ -213,6 +231,18 @@ class SqliteDatabase:
         return conn
 
 
+class DatabaseGone(StorageUnavailable):
+    """The database file was deleted or replaced while open."""
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 @dataclass
 class _Job(Generic[T]):
     work: Work[T]
@@ -221,12 +251,13 @@ class _Job(Generic[T]):
     retries: int = 0
 
 
-def _run_batch(conn: SqliteConn, jobs: list[_Job[Any]]) -> list[tuple[bool, Any]]:
+def _run_batch(conn: SqliteConn, jobs: list[_Job[Any]], watch: TxWatch) -> list[tuple[bool, Any]]:
     """Runs on the writer thread: each unit of work in its own transaction; results or errors."""
     outcomes: list[tuple[bool, Any]] = []
     for job in jobs:
         try:
-            outcomes.append((True, run_in_transaction(conn, job.work, "BEGIN IMMEDIATE")))
+            transaction = functools.partial(run_in_transaction, conn, job.work, "BEGIN IMMEDIATE")
+            outcomes.append((True, watch.run(job.label, "write", transaction)))
         except Exception as exc:
             outcomes.append((False, exc))
     return outcomes

@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         print("  e.g. sqlite:///data/bot.db postgresql://bot@127.0.0.1:5432/bot", file=sys.stderr)
         return 2
     settings = load_settings_or_exit()
-    setup_logging(settings.log_level, settings.log_file)
+    setup_logging(settings.log_level, settings.log_file, settings.log_format)
     ctx = MigrationContext(tz=get_tz(settings.timezone), now=system_clock())
     try:
         report = transfer(args[0], args[1], ctx)

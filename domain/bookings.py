@@ -19,6 +19,10 @@ class BookingStatus(StrEnum):
 
 # The reason recorded on the old booking of a reschedule (the new one carries rescheduled_from).
 RESCHEDULED_REASON = "rescheduled"
+# Recorded on a booking the staff cancelled because the hours no longer include it: a day off
+# given without a reason, or changed hours.
+DAY_OFF_REASON = "day off"
+OUTSIDE_HOURS_REASON = "outside working hours"
 
 
 @dataclass(frozen=True)

@@ -33,3 +33,18 @@ class SpecialistInfo:
 
     specialist: Specialist
     service_ids: list[int]
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """A service with how many active specialists offer it."""
+
+    service: Service
+    offered_by: int
+
+    @property
+    def bookable(self) -> bool:
+        """Whether clients may book it (and see it listed): switched on, and offered by at
+        least one active specialist. A service nobody can do is hidden, not shown with every
+        day crossed out."""
+        return self.service.is_active and self.offered_by > 0

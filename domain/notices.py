@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from domain.bookings import BookingDetails
 
@@ -21,9 +21,15 @@ class NoticeKind(StrEnum):
     DAY_OFF = "notice_day_off"
     # the client's booked (or moved) card, in case the answer to their Confirm never went out
     CONFIRMATION = "confirmation"
+    # Not a row of its own: the card of a client's change that reached the hourly cap of cards
+    # is delivered as this summary; the cards after it that hour are skipped.
+    CARDS_PAUSED = "cards_paused"
 
 
-TO_ADMINS = frozenset({NoticeKind.BOOKED, NoticeKind.CLIENT_CANCELLED, NoticeKind.RESCHEDULED})
+CARDS = frozenset({NoticeKind.BOOKED, NoticeKind.CLIENT_CANCELLED, NoticeKind.RESCHEDULED})
+TO_ADMINS = CARDS | {NoticeKind.CARDS_PAUSED}
+# What a client is told when the business cancels their booking.
+CANCEL_NEWS = frozenset({NoticeKind.CANCELLED_BY_ADMIN, NoticeKind.DAY_OFF})
 # News of a booking that is moot once it is cancelled or moved before the notice went out (the
 # cancellation's own card or notice says what matters).
 OF_AN_ACTIVE_BOOKING = frozenset(
@@ -33,6 +39,15 @@ OF_AN_ACTIVE_BOOKING = frozenset(
 # The handler answers a Confirm within a second; only if it has not done so by then (the process
 # died on the way) is the confirmation sent from the outbox instead.
 CONFIRMATION_GRACE = timedelta(seconds=60)
+
+# The window of ADMIN_CARDS_PER_CLIENT_HOUR.
+CARDS_WINDOW = timedelta(hours=1)
+
+
+class CardVerdict(Enum):
+    SEND = "send"
+    PAUSE = "pause"  # the one that reaches the cap: sent as the CARDS_PAUSED summary
+    SKIP = "skip"
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
-from domain.bookings import Booking
+from domain.bookings import Booking, BookingDetails
 from domain.catalog import Service, Specialist
+from domain.schedule import HoursScope
 
 
 class Outcome(StrEnum):
@@ -108,3 +110,29 @@ class SpecialistChange:
     outcome: SpecialistOutcome
     upcoming: int = 0  # future active bookings of the specialist (they stay when switched off)
     unknown: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutsideHours:
+    """The upcoming active bookings of a scope that fall outside the working hours, as of
+    ``asked``: what the admin is asked about after a change of hours (or a day off)."""
+
+    scope: HoursScope
+    bookings: list[BookingDetails]
+    asked: datetime
+
+
+class HoursCancelOutcome(StrEnum):
+    CANCELLED = "cancelled"
+    # Nothing left to cancel because staff cancelled them since the question was asked: a
+    # repeated press of "Cancel them all" (the first press's answer stands).
+    ALREADY_CANCELLED = "already_cancelled"
+    # Nothing left outside the hours, and nothing cancelled since the question: the hours (or
+    # the bookings) changed back meanwhile.
+    NONE_OUTSIDE = "none_outside"
+
+
+@dataclass(frozen=True)
+class HoursCancel:
+    outcome: HoursCancelOutcome
+    cancelled: list[BookingDetails] = field(default_factory=list)

@@ -16,7 +16,7 @@ from pytz.tzinfo import BaseTzInfo
 from domain.actors import Actor
 from domain.bookings import Booking, BookingStatus
 from domain.clients import Client, RegistrationStep
-from domain.notices import CONFIRMATION_GRACE, NoticeKind
+from domain.notices import CONFIRMATION_GRACE, CardVerdict, NoticeKind
 from domain.outcomes import Outcome
 from domain.reminders import OutboxRow, ReminderKind, ReminderStatus
 from utils.timeutil import local_today, to_local
@@ -39,6 +39,8 @@ class Rules:
     feedback_delay_minutes: int = 0  # ask for a rating this long after the end; 0: never
     require_phone: bool = False  # a client shares their phone before their first booking
     admin_cards: bool = True  # the staff have an admin chat (ADMIN_CHAT_ID) to get cards in
+    # Cards about one client's changes per hour (CARDS_WINDOW); 0: no cap.
+    admin_cards_per_client_hour: int = 0
 
     # ------------------------------------------------------------ time
 
@@ -121,6 +123,15 @@ class Rules:
         return None
 
     # ------------------------------------------------------------ the outbox
+
+    def card_verdict(self, cards_this_hour: int) -> CardVerdict:
+        """What becomes of a card about a client's change, given how many cards about that
+        client went out within the last hour: it goes out; it goes out as the summary that
+        pauses the rest; or it is skipped (the flood of one client's changes)."""
+        cap = self.admin_cards_per_client_hour
+        if not cap or cards_this_hour < cap:
+            return CardVerdict.SEND
+        return CardVerdict.PAUSE if cards_this_hour == cap else CardVerdict.SKIP
 
     def notices_after_booking(
         self, actor: Actor, now: datetime, replaced: int | None = None

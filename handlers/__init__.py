@@ -12,12 +12,19 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from config import Settings
 from handlers import booking, errors, my_bookings, registration, reminders, start
 from handlers.admin import router as admin
-from handlers.middlewares import ClientContext, InFlightMiddleware, NotifierMiddleware
+from handlers.middlewares import (
+    ClientContext,
+    InFlightMiddleware,
+    NotifierMiddleware,
+    ThrottleMiddleware,
+    UpdateObserver,
+)
 from handlers.notify import TelegramOutbox
 from services.container import Container
 from services.notifier import Notifier
 from utils.i18n import LANGUAGES, Translations
 from utils.lifecycle import InFlight
+from utils.throttle import Limiter, MemoryLimiter
 
 COMMANDS = ("start", "book", "my", "help", "language")
 
@@ -42,12 +49,14 @@ def build_dispatcher(
     storage: BaseStorage | None = None,
     events_isolation: BaseEventIsolation | None = None,
     in_flight: InFlight | None = None,
+    limiter: Limiter | None = None,
 ) -> Dispatcher:
     """The Dispatcher bot.py polls with and the tests feed updates to.
 
     Handlers ask for the services they use by name (``booking``, ``staff``, ``catalog``...:
     ``Container.workflow_data``). ``in_flight`` tracks each update's task, so a shutdown can
-    let them finish first.
+    let them finish first. ``limiter``: per-user throttling (default: in this process, from
+    RATE_LIMIT and RATE_BURST; none when RATE_LIMIT is 0).
     """
     tr = translations or Translations()
     dp = Dispatcher(
@@ -60,6 +69,13 @@ def build_dispatcher(
     dp.errors.register(errors.on_error, ExceptionTypeFilter(Exception))
     if in_flight is not None:
         dp.update.outer_middleware(InFlightMiddleware(in_flight))
+    dp.update.outer_middleware(UpdateObserver())
+    if limiter is None and settings.rate_limit > 0:
+        limiter = MemoryLimiter(settings.rate_limit, settings.rate_burst)
+    if limiter is not None:
+        dp.update.outer_middleware(
+            ThrottleMiddleware(limiter, settings.admin_ids, tr, settings.default_language)
+        )
     # Every handler gets a Notifier: the notices its change wrote to the outbox (admin cards,
     # client news) are delivered at once, with this update's bot.
     dp.update.outer_middleware(

@@ -134,7 +134,15 @@ class DayOffAction(StrEnum):
 
 
 class DayOffCb(CallbackData, prefix="ad"):
-    """The choice after /dayoff closed a day with bookings."""
+    """The choice about the bookings a day off or a change of hours left outside the hours
+    (/dayoff, /hours_on, /hours_set). Which ones is a scope (domain.schedule.HoursScope), read
+    again when pressed: the dates ``day``..``last`` (0: ``day`` only), those on ``weekday``
+    (7: every day), of ``specialist`` (0: all). ``asked`` (when the question was asked; 0:
+    unknown) tells a repeated press from hours changed back. At most 61 bytes."""
 
     action: DayOffAction
     day: Day
+    last: Annotated[int, Field(ge=0, le=21001231)] = 0
+    weekday: Annotated[int, Field(ge=0, le=7)] = 7
+    specialist: Id = 0
+    asked: Annotated[int, Field(ge=0, le=4_102_444_800)] = 0

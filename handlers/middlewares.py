@@ -1,17 +1,21 @@
 """Every middleware of the bot, in one place.
 
-Dispatcher (update) middlewares: InFlightMiddleware (shutdown drains updates in flight) and
-NotifierMiddleware (a Notifier that sends with the update's Bot). Router middlewares:
-ClientContext (the client row and their Translator, for the client routers) and AdminContext
-(the admin's Translator and Actor). Bot session middleware: RetryAfterMiddleware (waits out
-Telegram's flood control, which aiogram does not retry).
+Dispatcher (update) middlewares, outermost first: InFlightMiddleware (shutdown drains updates
+in flight), UpdateObserver (the update's and user's ids in the log lines, updates and handler
+latency in the metrics), ThrottleMiddleware (per-user rate limit), NotifierMiddleware (a
+Notifier that sends with the update's Bot). Router middlewares: ClientContext (the client row
+and their Translator, for the client routers) and AdminContext (the admin's Translator and
+Actor). Bot session middlewares, outermost first: RetryAfterMiddleware (waits out Telegram's
+flood control, which aiogram does not retry) and ApiObserver (every call in the metrics, and
+the Bot API's last answer for /healthz).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware, Bot
@@ -19,16 +23,26 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import GetUpdates
 from aiogram.methods.base import TelegramType
-from aiogram.types import TelegramObject, User
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from domain.actors import Actor
 from services.clients import ClientService
 from services.notifier import Notifier
-from utils.i18n import Language, Translations, Translator
+from utils.i18n import Language, Translations, Translator, pick_language
 from utils.lifecycle import InFlight
+from utils.logging_setup import bound
+from utils.metrics import API_CALLS, HANDLER_SECONDS, UPDATES
+from utils.throttle import Limiter, Verdict
 
 if TYPE_CHECKING:
     from aiogram.methods import Response, TelegramMethod
@@ -82,6 +96,74 @@ class InFlightMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         with self.in_flight.track():
             return await handler(event, data)
+
+
+THROTTLED = object()  # what ThrottleMiddleware returns for an update it dropped
+
+
+class UpdateObserver(BaseMiddleware):
+    """Each update: its id and its user's in every log line written while it is handled; its
+    type and result (ok, unhandled, error, throttled) and its handling time in the metrics."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        kind = event.event_type
+        user: User | None = data.get("event_from_user")
+        started = time.perf_counter()
+        result = "error"
+        with bound(update_id=event.update_id, user_id=user.id if user else None):
+            try:
+                handled = await handler(event, data)
+                if handled is THROTTLED:
+                    result = "throttled"
+                elif handled is UNHANDLED:
+                    result = "unhandled"
+                else:
+                    result = "ok"
+                return handled
+            finally:
+                UPDATES.labels(kind, result).inc()
+                HANDLER_SECONDS.labels(kind).observe(time.perf_counter() - started)
+
+
+class ThrottleMiddleware(BaseMiddleware):
+    """Over the user's rate (utils/throttle.py): the first update of the streak is answered
+    "too fast" in the user's language, every one is dropped. Admins are exempt."""
+
+    def __init__(
+        self,
+        limiter: Limiter,
+        exempt: Collection[int],
+        translations: Translations,
+        default: Language,
+    ) -> None:
+        self.limiter = limiter
+        self.exempt = frozenset(exempt)
+        self.translations = translations
+        self.default = default
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or user.id in self.exempt:
+            return await handler(event, data)
+        verdict = await self.limiter.hit(user.id)
+        if verdict is Verdict.PASS:
+            return await handler(event, data)
+        if verdict is Verdict.WARN:
+            t = self.translations(pick_language(user.language_code, self.default), self.default)
+            await self._too_fast(event, t("error.too_fast"))
+        return THROTTLED
+
+    @staticmethod
+    async def _too_fast(event: TelegramObject, text: str) -> None:
+        assert isinstance(event, Update)
+        try:
+            if isinstance(event.callback_query, CallbackQuery):
+                await event.callback_query.answer(text)
+            elif isinstance(event.message, Message) and event.message.chat.type == "private":
+                await event.message.answer(text)
+        except TelegramAPIError as exc:  # the answer is a courtesy
+            logger.info("could not say 'too fast': %s", exc)
 
 
 class NotifierMiddleware(BaseMiddleware):
@@ -140,3 +222,44 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
                     exc.retry_after,
                 )
                 await self.sleep(exc.retry_after)
+
+
+class ApiObserver(BaseRequestMiddleware):
+    """Every Bot API call in the metrics by method and result (ok, 429, 403, 4xx, 5xx,
+    network); ``on_answer`` is told whenever Telegram answered (the health check's last
+    contact), an error answer included: only a network failure or a 5xx is no contact."""
+
+    def __init__(self, on_answer: Callable[[], None] | None = None) -> None:
+        self.on_answer = on_answer
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        name = method.__api_method__
+        try:
+            response = await make_request(bot, method)
+        except TelegramRetryAfter:
+            self._count(name, "429", answered=True)
+            raise
+        except TelegramForbiddenError:
+            self._count(name, "403", answered=True)
+            raise
+        except TelegramServerError:
+            self._count(name, "5xx", answered=False)
+            raise
+        except TelegramNetworkError:
+            self._count(name, "network", answered=False)
+            raise
+        except TelegramAPIError:
+            self._count(name, "4xx", answered=True)
+            raise
+        self._count(name, "ok", answered=True)
+        return response
+
+    def _count(self, method: str, result: str, *, answered: bool) -> None:
+        API_CALLS.labels(method, result).inc()
+        if answered and self.on_answer is not None:
+            self.on_answer()

@@ -9,18 +9,32 @@ the outcome to text in one place.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 
 from database.engine import Conn, Database
 from database.repo import bookings, catalog
 from domain.actors import Actor
 from domain.bookings import BookingDetails
-from domain.catalog import Specialist
+from domain.catalog import ServiceInfo, Specialist
 from domain.outcomes import BookingResult, Outcome, Selection
 from domain.rules import Rules
 from services import placement
 from services.slots import available_days, free_starts, month_days
+from utils.logging_setup import bind
+from utils.metrics import BOOKINGS
 from utils.timeutil import Clock, system_clock
+
+logger = logging.getLogger(__name__)
+
+
+def _counted(action: str, result: BookingResult) -> BookingResult:
+    """In the metrics (bookings by outcome), and the booking's id in the log lines that follow."""
+    BOOKINGS.labels(action, result.outcome.value).inc()
+    if result.booking is not None:
+        bind(booking_id=result.booking.id)
+    logger.info("client %s: %s", action, result.outcome.value)
+    return result
 
 
 class ClientBookingService:
@@ -51,13 +65,17 @@ class ClientBookingService:
             booking = placement.insert(conn, rules, client_id, placed, start, now, actor, None)
             return BookingResult(Outcome.BOOKED, booking)
 
-        return await self.db.write(work, "book")
+        return _counted("book", await self.db.write(work, "book"))
 
     async def cancel(self, booking_id: int, client_id: int) -> BookingResult:
         """The client's own booking, until the cutoff."""
         now, rules, actor = self.clock(), self.rules, Actor.client(client_id)
-        return await self.db.write(
-            lambda conn: placement.cancel(conn, rules, booking_id, actor, None, now), "cancel"
+        bind(booking_id=booking_id)
+        return _counted(
+            "cancel",
+            await self.db.write(
+                lambda conn: placement.cancel(conn, rules, booking_id, actor, None, now), "cancel"
+            ),
         )
 
     async def reschedule(
@@ -69,12 +87,14 @@ class ClientBookingService:
     ) -> BookingResult:
         """Move the client's own booking (until the cutoff): old and new change together."""
         now, rules, actor = self.clock(), self.rules, Actor.client(client_id)
-        return await self.db.write(
+        bind(booking_id=booking_id)
+        result = await self.db.write(
             lambda conn: placement.reschedule(
                 conn, rules, booking_id, new_start, actor, specialist_id, now
             ),
             "reschedule",
         )
+        return _counted("reschedule", result)
 
     # ------------------------------------------------------------ the steps of the flow
 
@@ -86,7 +106,8 @@ class ClientBookingService:
 
         def work(conn: Conn) -> Selection | BookingResult:
             service, offering = catalog.service_and_specialists(conn, service_id)
-            if service is None or not service.is_active:
+            if service is None or not ServiceInfo(service, len(offering)).bookable:
+                # Gone, switched off, or nobody active does it: not in the clients' list either.
                 return BookingResult(Outcome.SERVICE_INACTIVE)
             specialist = next((s for s in offering if s.id == specialist_id), None)
             if specialist_id and specialist is None:

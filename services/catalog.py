@@ -1,11 +1,12 @@
-"""The catalog of services: add, edit, switch on and off, delete when nothing refers to them."""
+"""The catalog of services: add, edit, switch on and off, delete when nothing refers to them;
+what clients may book (``ServiceInfo.bookable``)."""
 
 from __future__ import annotations
 
 from database.engine import Conn, Database
 from database.repo import audit, bookings, catalog
 from domain.actors import Actor
-from domain.catalog import Service
+from domain.catalog import Service, ServiceInfo
 from domain.outcomes import CatalogOutcome
 from utils.timeutil import Clock, system_clock
 
@@ -15,8 +16,16 @@ class CatalogService:
         self.db = db
         self.clock = clock
 
-    async def list_services(self, *, active_only: bool = True) -> list[Service]:
-        return await self.db.read(lambda c: catalog.list_services(c, active_only=active_only))
+    async def list_services(self, *, bookable_only: bool = True) -> list[Service]:
+        """What clients are shown (switched on, and offered by an active specialist), in
+        display order; ``bookable_only=False``: every service."""
+        return [
+            info.service for info in await self.overview() if info.bookable or not bookable_only
+        ]
+
+    async def overview(self) -> list[ServiceInfo]:
+        """Every service with how many active specialists offer it: the admin's /services."""
+        return await self.db.read(catalog.list_services, "services.overview")
 
     async def get(self, service_id: int) -> Service | None:
         return await self.db.read(lambda c: catalog.get_service(c, service_id))

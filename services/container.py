@@ -8,6 +8,7 @@ from datetime import timedelta
 from config import Settings
 from database.db_retry import RetryPolicy
 from database.engine import Database, require_module
+from database.observe import TxWatch
 from database.sqlite import SqliteDatabase
 from domain.rules import Business, Rules
 from services.booking import ClientBookingService
@@ -71,6 +72,7 @@ def rules_from(settings: Settings) -> Rules:
         feedback_delay_minutes=settings.feedback_delay_minutes,
         require_phone=settings.require_phone,
         admin_cards=settings.admin_chat_id is not None,
+        admin_cards_per_client_hour=settings.admin_cards_per_client_hour,
     )
 
 
@@ -92,15 +94,18 @@ def database_for(settings: Settings) -> Database:
         delay=settings.db_retry_delay,
         backoff=settings.db_retry_backoff,
     )
+    watch = TxWatch(slow_after=settings.slow_transaction_ms / 1000)
     url = settings.database
     if url.dialect == "postgresql":
         postgres = require_module("database.postgres", "PostgreSQL")
         database: Database = postgres.PostgresDatabase(
-            url.dsn, pool_size=settings.db_pool_size, retry=retry
+            url.dsn, pool_size=settings.db_pool_size, retry=retry, watch=watch
         )
         return database
     assert url.path is not None
-    return SqliteDatabase(url.path, busy_timeout_ms=settings.db_busy_timeout_ms, retry=retry)
+    return SqliteDatabase(
+        url.path, busy_timeout_ms=settings.db_busy_timeout_ms, retry=retry, watch=watch
+    )
 
 
 def build_services(settings: Settings, db: Database, clock: Clock = system_clock) -> Container:

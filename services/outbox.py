@@ -35,6 +35,7 @@ import logging
 import os
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,7 +43,14 @@ from datetime import datetime, timedelta
 from database.engine import Conn, Database
 from database.repo import bookings
 from database.repo import outbox as queue
-from domain.notices import OF_AN_ACTIVE_BOOKING, Notice
+from domain.notices import (
+    CARDS,
+    CARDS_WINDOW,
+    OF_AN_ACTIVE_BOOKING,
+    CardVerdict,
+    Notice,
+    NoticeKind,
+)
 from domain.reminders import (
     DueEntry,
     DueReminder,
@@ -54,6 +62,8 @@ from domain.reminders import (
     TransientError,
 )
 from domain.rules import Rules
+from utils.logging_setup import bound
+from utils.metrics import OUTBOX, OUTBOX_BACKLOG, REMINDER_LATENESS
 from utils.timeutil import Clock, system_clock
 
 logger = logging.getLogger(__name__)
@@ -75,13 +85,54 @@ class _Claimed:
     item: DueReminder | Notice
     client_id: int | None  # None: the admin chat
 
+    @property
+    def kind(self) -> str:
+        return self.item.kind.value
+
+    @property
+    def booking_id(self) -> int:
+        item = self.item
+        return item.booking_id if isinstance(item, DueReminder) else item.details.booking.id
+
 
 @dataclass
 class DispatchReport:
+    """Row ids by how they ended, counted by kind in the metrics. A claim notes into a report
+    of its own (``live=False``), merged once its transaction committed: a claim run again after
+    a conflict counts once."""
+
     sent: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     postponed: list[int] = field(default_factory=list)
+    live: bool = True
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def note(self, status: str, row_id: int, kind: str) -> None:
+        getattr(self, status).append(row_id)
+        self.counts[(kind, status)] += 1
+        if self.live:
+            OUTBOX.labels(kind, status).inc()
+
+    def merge(self, part: DispatchReport) -> None:
+        for status in ("sent", "skipped", "failed", "postponed"):
+            getattr(self, status).extend(getattr(part, status))
+        self.counts.update(part.counts)
+        for (kind, status), count in part.counts.items():
+            OUTBOX.labels(kind, status).inc(count)
+
+
+def _noting(
+    claim: Callable[[Conn, DispatchReport], tuple[list[_Claimed], int]],
+) -> Callable[[Conn], tuple[list[_Claimed], int, DispatchReport]]:
+    """The claim as a unit of work noting into a report of its own (see DispatchReport)."""
+
+    def unit(conn: Conn) -> tuple[list[_Claimed], int, DispatchReport]:
+        part = DispatchReport(live=False)
+        claimed, looked_at = claim(conn, part)
+        return claimed, looked_at, part
+
+    return unit
 
 
 def skip_reason(entry: DueEntry, now: datetime) -> str | None:
@@ -141,13 +192,14 @@ class OutboxService:
     async def dispatch_due(self, channel: ReminderChannel) -> DispatchReport:
         """Everything due: reminders, then notices (those no handler delivered at once)."""
         report = DispatchReport()
-        claims: list[Callable[[Conn], tuple[list[_Claimed], int]]] = [
-            lambda c: self._claim_reminders(c, report),
-            lambda c: self._claim_notices(c, report, None),
+        claims: list[Callable[[Conn, DispatchReport], tuple[list[_Claimed], int]]] = [
+            self._claim_reminders,
+            lambda c, part: self._claim_notices(c, part, None),
         ]
         for claim in claims:
             while not self.stopping():
-                claimed, looked_at = await self.db.write(claim, "outbox.claim")
+                claimed, looked_at, part = await self.db.write(_noting(claim), "outbox.claim")
+                report.merge(part)
                 for row in claimed:
                     if self.stopping():  # a stop came while the previous one was being sent
                         break
@@ -174,25 +226,36 @@ class OutboxService:
         ``answered``: the client's chat shows their booked card, so no confirmation is due."""
         report = DispatchReport()
 
-        def claim(conn: Conn) -> list[_Claimed]:
+        def claim(conn: Conn, part: DispatchReport) -> tuple[list[_Claimed], int]:
             if answered:
                 now = self.clock()
                 for booking_id in booking_ids:
                     queue.confirmation_answered(conn, booking_id, now)
-            return self._claim_notices(conn, report, booking_ids, started=True)[0]
+            return self._claim_notices(conn, part, booking_ids, started=True)
 
+        claimed, _, part = await self.db.write(_noting(claim), "outbox.flush")
+        report.merge(part)
         delivered = []
-        for row in await self.db.write(claim, "outbox.flush"):
+        for row in claimed:
             assert isinstance(row.item, Notice)
             delivered.append((row.item, await self._deliver(channel, row, report)))
         return delivered
+
+    async def measure_backlog(self) -> dict[str, int]:
+        """Rows due and not delivered yet, by kind; also the metric's value (GET /metrics)."""
+        now = self.clock()
+        counts = await self.db.read(lambda c: queue.backlog(c, now), "outbox.backlog")
+        for kind in (*ReminderKind, *NoticeKind):
+            OUTBOX_BACKLOG.labels(kind.value).set(counts.get(kind.value, 0))
+        return counts
 
     def _claim_reminders(self, conn: Conn, report: DispatchReport) -> tuple[list[_Claimed], int]:
         """(the rows claimed, how many due rows were looked at)."""
         now = self.clock()
         queue.abandon_stale_sending(conn, now - STALE_SENDING, now)
         queue.expire_leases(conn, now)
-        report.skipped.extend(queue.skip_superseded(conn, now))
+        for row_id in queue.skip_superseded(conn, now):
+            report.note("skipped", row_id, ReminderKind.REMINDER)
         claimed: list[_Claimed] = []
         due = queue.due(conn, now, self.batch)
         for entry in due:
@@ -203,7 +266,7 @@ class OutboxService:
                 queue.set_status(
                     conn, entry.reminder_id, ReminderStatus.SKIPPED, now, reason=reason
                 )
-                report.skipped.append(entry.reminder_id)
+                report.note("skipped", entry.reminder_id, entry.kind)
                 continue
             queue.claim(conn, entry.reminder_id, now, self.owner, now + self.lease)
             reminder = DueReminder(
@@ -244,17 +307,32 @@ class OutboxService:
                 queue.set_status(
                     conn, entry.reminder_id, ReminderStatus.SKIPPED, now, reason=reason
                 )
-                report.skipped.append(entry.reminder_id)
+                report.note("skipped", entry.reminder_id, entry.kind)
                 continue
             if entry.attempts >= MAX_ATTEMPTS:  # interrupted that often: the notice is the cause
                 reason = f"gave up after {entry.attempts} interrupted tries"
                 queue.set_status(conn, entry.reminder_id, ReminderStatus.FAILED, now, reason=reason)
-                report.failed.append(entry.reminder_id)
+                report.note("failed", entry.reminder_id, entry.kind)
                 continue
+            kind = entry.kind
+            if kind in CARDS:
+                about = details.booking.client_id
+                recent = queue.cards_about_client(conn, about, now - CARDS_WINDOW)
+                verdict = self.rules.card_verdict(recent)
+                if verdict is CardVerdict.SKIP:
+                    cap = self.rules.admin_cards_per_client_hour
+                    reason = f"over the cap of {cap} cards an hour about one client"
+                    queue.set_status(
+                        conn, entry.reminder_id, ReminderStatus.SKIPPED, now, reason=reason
+                    )
+                    report.note("skipped", entry.reminder_id, entry.kind)
+                    continue
+                if verdict is CardVerdict.PAUSE:
+                    kind = NoticeKind.CARDS_PAUSED
             previous = None
             if entry.previous_id is not None:
                 previous = bookings.details(conn, entry.previous_id)
-            notice = Notice(entry.kind, details, previous, entry.note or "", entry.reminder_id)
+            notice = Notice(kind, details, previous, entry.note or "", entry.reminder_id)
             lease = now + self.lease
             queue.claim(conn, entry.reminder_id, now, self.owner, lease, started=started)
             client = None if notice.to_admins else details.booking.client_id
@@ -274,6 +352,12 @@ class OutboxService:
         return await self._deliver(channel, row, report)
 
     async def _deliver(
+        self, channel: ReminderChannel, row: _Claimed, report: DispatchReport
+    ) -> bool:
+        with bound(booking_id=row.booking_id):
+            return await self._deliver_row(channel, row, report)
+
+    async def _deliver_row(
         self, channel: ReminderChannel, row: _Claimed, report: DispatchReport
     ) -> bool:
         network_failures = flood_waits = 0
@@ -302,7 +386,7 @@ class OutboxService:
                 return False
             except RecipientBlocked as exc:
                 await self._finish(row, ReminderStatus.FAILED, f"recipient blocked the bot: {exc}")
-                report.failed.append(row.outbox_id)
+                report.note("failed", row.outbox_id, row.kind)
                 if row.client_id is not None:
                     await channel.unreachable(row.client_id)
                 else:  # the bot was removed from the admin chat, or the chat is gone
@@ -313,10 +397,13 @@ class OutboxService:
             except Exception as exc:  # a bug or a 400: record it, never loop on it
                 logger.exception("outbox row %d could not be delivered", row.outbox_id)
                 await self._finish(row, ReminderStatus.FAILED, f"{type(exc).__name__}: {exc}")
-                report.failed.append(row.outbox_id)
+                report.note("failed", row.outbox_id, row.kind)
                 return False
             await self._finish(row, ReminderStatus.SENT, None)
-            report.sent.append(row.outbox_id)
+            report.note("sent", row.outbox_id, row.kind)
+            if isinstance(row.item, DueReminder) and row.item.kind is ReminderKind.REMINDER:
+                due = row.item.start - timedelta(minutes=row.item.offset_minutes)
+                REMINDER_LATENESS.observe(max(0.0, (self.clock() - due).total_seconds()))
             return True
 
     async def _postpone(self, row: _Claimed, reason: str, report: DispatchReport) -> None:
@@ -324,10 +411,10 @@ class OutboxService:
             await self._finish(
                 row, ReminderStatus.FAILED, f"gave up after {row.attempts} tries: {reason}"
             )
-            report.failed.append(row.outbox_id)
+            report.note("failed", row.outbox_id, row.kind)
         else:
             await self._finish(row, ReminderStatus.PENDING, f"try {row.attempts} failed: {reason}")
-            report.postponed.append(row.outbox_id)
+            report.note("postponed", row.outbox_id, row.kind)
 
     async def _finish(self, row: _Claimed, status: ReminderStatus, reason: str | None) -> None:
         now = self.clock()

@@ -1,4 +1,8 @@
-"""Working hours and date exceptions (days off, custom hours)."""
+"""Working hours and date exceptions (days off, custom hours).
+
+Every change of hours takes the hours' lock first (database/repo/locks.py), as does the cancel
+of the bookings a change left outside them (services/staff.py), so that cancel's check that a
+booking is still outside the hours cannot interleave with a change of them."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from database.engine import Conn, Database
-from database.repo import audit, catalog, schedule
+from database.repo import audit, catalog, locks, schedule
 from domain.actors import SYSTEM, Actor
 from utils.hours import Interval, WeeklyHours, format_intervals
 from utils.timeutil import Clock, system_clock
@@ -29,6 +33,7 @@ class ScheduleService:
         now = self.clock()
 
         def work(conn: Conn) -> bool:
+            locks.for_hours(conn)
             if audit.get_state(conn, SEEDED_KEY) is not None:
                 return False
             for specialist in catalog.list_specialists(conn, active_only=False):
@@ -71,13 +76,6 @@ class ScheduleService:
 
         return await self.db.read(work, "hours.all")
 
-    async def day_off_reason(self, day: date) -> str | None:
-        """The reason the whole business is closed on the date ("" if none given), or None
-        when it is not closed (open, or custom hours)."""
-        exceptions = await self.db.read(lambda c: schedule.exceptions_between(c, day, day))
-        closed = [e for e in exceptions if e.specialist_id is None and e.hours is None]
-        return closed[0].reason if closed else None
-
     async def set_weekday(
         self, specialist_id: int | None, weekday: int, intervals: Sequence[Interval], actor: Actor
     ) -> bool:
@@ -85,6 +83,7 @@ class ScheduleService:
         now = self.clock()
 
         def work(conn: Conn) -> bool:
+            locks.for_hours(conn)
             if specialist_id is None:
                 ids = [s.id for s in catalog.list_specialists(conn, active_only=False)]
             elif catalog.get_specialist(conn, specialist_id) is None:
@@ -119,6 +118,7 @@ class ScheduleService:
         now = self.clock()
 
         def work(conn: Conn) -> None:
+            locks.for_hours(conn)
             schedule.clear_exceptions(conn, day, specialist_id)
             for hours in intervals if intervals is not None else [None]:
                 schedule.add_exception(
@@ -150,6 +150,7 @@ class ScheduleService:
         now = self.clock()
 
         def work(conn: Conn) -> int:
+            locks.for_hours(conn)
             removed = schedule.clear_exceptions(conn, day, specialist_id)
             audit.record(
                 conn,

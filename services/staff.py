@@ -1,19 +1,33 @@
 """The staff's side: the agenda, a client's history, and changes to any booking (cancel, mark
-completed or no-show, cancel a whole day), each in one transaction with its audit row."""
+completed or no-show, cancel the bookings a change of hours or a day off left outside the
+hours), each in one transaction with its audit row."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from database.engine import Conn, Database
-from database.repo import audit, bookings, outbox
-from domain.actors import Actor
-from domain.bookings import BookingDetails, BookingStatus
-from domain.outcomes import BookingResult, Outcome
+from database.repo import audit, bookings, locks, outbox, schedule
+from domain.actors import Actor, Role
+from domain.bookings import (
+    DAY_OFF_REASON,
+    OUTSIDE_HOURS_REASON,
+    BookingDetails,
+    BookingStatus,
+)
+from domain.outcomes import (
+    BookingResult,
+    HoursCancel,
+    HoursCancelOutcome,
+    Outcome,
+    OutsideHours,
+)
 from domain.reminders import ReminderKind
 from domain.rules import Rules
+from domain.schedule import HoursScope, ScheduleException, closure, fits_hours
 from services import placement
-from utils.timeutil import Clock, day_bounds_utc, system_clock
+from services.slots import hours_for_day
+from utils.timeutil import Clock, day_bounds_utc, system_clock, to_ts
 
 
 class StaffService:
@@ -89,31 +103,59 @@ class StaffService:
 
         return await self.db.write(work, "mark")
 
-    async def cancel_day(self, day: date, actor: Actor, reason: str) -> list[BookingDetails]:
-        """Cancel every active booking starting on the local day, in one transaction; each
-        client is told why (``reason``, the day off's own words, may be empty).
+    async def cancel_outside_hours(
+        self, scope: HoursScope, actor: Actor, asked: datetime
+    ) -> HoursCancel:
+        """Cancel, in one transaction, the scope's upcoming active bookings that are outside the
+        working hours now, each checked again under the hours' lock (the hours may have been
+        changed back since ``asked``, when the admin was shown them). Each client is told: of
+        the day off (with its reason) when the day is closed, of a cancel otherwise.
 
-        Returns the cancelled bookings.
+        Nothing left to cancel is ALREADY_CANCELLED when staff cancelled bookings of the scope
+        since ``asked`` (a repeated "Cancel them all"), NONE_OUTSIDE otherwise.
         """
-        start, end = day_bounds_utc(self.rules.tz, day)
-        now = self.clock()
+        now, rules = self.clock(), self.rules
 
-        def work(conn: Conn) -> list[BookingDetails]:
+        def work(conn: Conn) -> HoursCancel:
+            locks.for_hours(conn)
+            found = _in_scope(conn, rules, scope)
             cancelled: list[BookingDetails] = []
-            for details in bookings.starting_between(conn, start, end):
-                if details.booking.is_active and placement.cancel_in_tx(
-                    conn, details.booking, actor, reason or "day off", now
-                ):
-                    told = self.rules.notices_after_cancel(actor, reason, now, day_off=True)
-                    outbox.insert(conn, details.booking.id, told, now)
-                    after = bookings.details(conn, details.booking.id)
-                    assert after is not None
-                    cancelled.append(after)
-            return cancelled
+            for details, closed in _outside(conn, rules, scope, found, now):
+                reason = (closed.reason or DAY_OFF_REASON) if closed else OUTSIDE_HOURS_REASON
+                if placement.cancel_in_tx(conn, details.booking, actor, reason, now) is None:
+                    continue  # cancelled or moved by another transaction meanwhile
+                told = rules.notices_after_cancel(
+                    actor, closed.reason if closed else None, now, day_off=closed is not None
+                )
+                outbox.insert(conn, details.booking.id, told, now)
+                after = bookings.details(conn, details.booking.id)
+                assert after is not None
+                cancelled.append(after)
+            if cancelled:
+                return HoursCancel(HoursCancelOutcome.CANCELLED, cancelled)
+            if any(_cancelled_by_staff_since(d, asked) for d in found):
+                return HoursCancel(HoursCancelOutcome.ALREADY_CANCELLED)
+            return HoursCancel(HoursCancelOutcome.NONE_OUTSIDE)
 
-        return await self.db.write(work, "cancel_day")
+        return await self.db.write(work, "cancel_outside_hours")
 
     # ------------------------------------------------------------ reading
+
+    def weekday_scope(self, weekday: int, specialist_id: int | None) -> HoursScope:
+        """Where new weekly hours of a weekday reach: its dates a client may book now (today to
+        the horizon), for the specialist or (None) every one."""
+        first, last = self.rules.bookable_days(self.clock())
+        return HoursScope(first, last, weekday, specialist_id)
+
+    async def outside_hours(self, scope: HoursScope) -> OutsideHours:
+        """The scope's upcoming active bookings that fall outside the working hours now."""
+        now, rules = self.clock(), self.rules
+
+        def work(conn: Conn) -> list[BookingDetails]:
+            found = _in_scope(conn, rules, scope)
+            return [details for details, _ in _outside(conn, rules, scope, found, now)]
+
+        return OutsideHours(scope, await self.db.read(work, "outside_hours"), now)
 
     async def get(self, booking_id: int) -> BookingDetails | None:
         return await self.db.read(lambda c: bookings.details(c, booking_id), "get_booking")
@@ -130,3 +172,47 @@ class StaffService:
     async def history(self, client_id: int) -> list[BookingDetails]:
         """Every booking of the client, any status, newest first."""
         return await self.db.read(lambda c: bookings.history_of_client(c, client_id), "history")
+
+
+# ------------------------------------------------------------ inside a transaction
+
+
+def _in_scope(conn: Conn, rules: Rules, scope: HoursScope) -> list[BookingDetails]:
+    """Every booking (any status) starting in the scope, in time order."""
+    start, _ = day_bounds_utc(rules.tz, scope.first)
+    _, end = day_bounds_utc(rules.tz, scope.last)
+    return [
+        d
+        for d in bookings.starting_between(conn, start, end)
+        if scope.covers(rules.local(d.booking.start).date(), d.booking.specialist_id)
+    ]
+
+
+def _outside(
+    conn: Conn, rules: Rules, scope: HoursScope, found: list[BookingDetails], now: datetime
+) -> list[tuple[BookingDetails, ScheduleException | None]]:
+    """The upcoming active ones among ``found`` that the working hours (as the slot engine
+    reads them: days off, custom hours, weekly hours) no longer include, each with what
+    closes its day, if something does."""
+    upcoming = [d for d in found if d.booking.is_active and d.booking.start > now]
+    specialist_ids = sorted({d.booking.specialist_id for d in upcoming})
+    weekly, exceptions = schedule.hours_between(conn, specialist_ids, scope.first, scope.last)
+    outside = []
+    for details in upcoming:
+        b = details.booking
+        day = rules.local(b.start).date()
+        hours = hours_for_day(day, b.specialist_id, weekly[b.specialist_id], exceptions)
+        if not fits_hours(b.start, b.end, day, rules.tz, hours):
+            outside.append((details, closure(exceptions, day, b.specialist_id)))
+    return outside
+
+
+def _cancelled_by_staff_since(details: BookingDetails, asked: datetime) -> bool:
+    b = details.booking
+    return (
+        b.status is BookingStatus.CANCELLED
+        and b.cancelled_by_role is not Role.CLIENT
+        and not b.replaced_by_reschedule
+        and b.cancelled_at is not None
+        and to_ts(b.cancelled_at) >= to_ts(asked)
+    )

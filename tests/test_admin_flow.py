@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from tests.test_flow_client import (  # noqa: F401 - fixtures used by name
     ANN_ID,
     BOB,
     BOB_ID,
+    THU,
     TR,
     WED,
     MakeWorld,
@@ -102,6 +104,27 @@ class Chat:
 def buttons(message: JSON) -> list[str]:
     markup = message.get("reply_markup") or {}
     return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+ASKED = 1796101200  # the fixture's clock: Tue 2026-12-01 08:00 Moscow
+
+
+def choice(
+    action: DayOffAction,
+    first: int,
+    last: int | None = None,
+    weekday: int = 7,
+    specialist: int = 0,
+) -> str:
+    """The data of a "Cancel them all" / "Keep" button (forged ones too)."""
+    return DayOffCb(
+        action=action,
+        day=first,
+        last=first if last is None else last,
+        weekday=weekday,
+        specialist=specialist,
+        asked=ASKED,
+    ).pack()
 
 
 @pytest.fixture
@@ -420,9 +443,7 @@ async def test_a_non_admin_pressing_an_admin_button_changes_nothing(
         agenda, data=AdminBookingCb(action=AdminAction.CANCEL_YES, booking=booking).pack()
     )
     assert forged.params["text"] == T("admin.alert.not_admin")
-    day = await mallory.press(
-        agenda, data=DayOffCb(action=DayOffAction.CANCEL_ALL, day=20261202).pack()
-    )
+    day = await mallory.press(agenda, data=choice(DayOffAction.CANCEL_ALL, 20261202))
     assert day.params["text"] == T("admin.alert.not_admin")
     assert (await world.bookings())[0][2] == "active"
     assert len(group.messages) == shown  # no answer but the alerts
@@ -435,12 +456,19 @@ async def test_forged_admin_buttons_are_refused(world: World, group: Chat) -> No
         AdminBookingCb(action=AdminAction.CANCEL_YES, booking=999).pack(),
         f"ab:explode:{booking}",
         "ab:cancel_yes:notanumber",
-        DayOffCb(action=DayOffAction.CANCEL_ALL, day=20261332).pack(),
+        choice(DayOffAction.CANCEL_ALL, 20261332),  # no such date
+        choice(DayOffAction.KEEP, 20261332),
+        choice(DayOffAction.CANCEL_ALL, 20261203, 20261202),  # ends before it starts
+        choice(DayOffAction.CANCEL_ALL, 20261202, 20281202),  # more than a year
+        "ad:cancel_all:20261202:20261202:8:0:1796198400",  # no such weekday
+        "ad:cancel_all:20261202",  # the old day-off button's form
+        "ad:cancel_all:20261202:20261202:7:0:-5",
         "garbage",
     ):
         answer = await group.press(agenda, data=data)
         assert answer.params.get("show_alert"), data
     assert (await world.bookings())[0][2] == "active"
+    assert len(world.flow.emulator.sent_to(ANN_ID)) == 0
 
 
 # ------------------------------------------------------------------ services and specialists
@@ -490,6 +518,39 @@ async def test_services_commands(world: World, group: Chat) -> None:
     assert (ADMIN.id, "service.created") in actions
     assert (ADMIN.id, "service.deleted") in actions
     assert all(actor == ADMIN.id for actor, _ in actions[1:])  # the first is the fixture's
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_services_marks_a_service_no_active_specialist_offers(
+    make_world: MakeWorld,  # noqa: F811
+    language: str,
+) -> None:
+    world = await make_world(admin_ids=[ADMIN.id], admin_chat_id=GROUP, default_language=language)
+    group, t = Chat(world, ADMIN, GROUP), TR(language)
+    haircut = world.haircut.id
+    await group.send("/service_add 30 700 Beard")
+    beard = haircut + 1
+    anna = await world.add_specialist("Anna", [beard])
+    await group.send(f"/specialist_services 1 {haircut}")  # only Anna does beards now
+    nobody = t("admin.services.nobody")
+
+    def line(listing: str, service_id: int) -> str:
+        return next(x for x in listing.splitlines() if x.startswith(f"#{service_id} "))
+
+    listing = await group.say("/services")
+    assert plain(nobody) not in line(listing, beard)
+    await group.send(f"/specialist_off {anna}")
+
+    listing = await group.say("/services")
+    assert line(listing, beard).endswith(" · " + plain(nobody))
+    assert plain(nobody) not in line(listing, haircut)
+    assert nobody == {"ru": "⚠️ нет активного мастера", "en": "⚠️ no active specialist"}[language]
+    offered = [s.id for s in await world.services.catalog.list_services()]
+    assert offered == [haircut]  # what clients are shown
+
+    await group.send(f"/specialist_on {anna}")
+    assert plain(nobody) not in line(await group.say("/services"), beard)
+    assert [s.id for s in await world.services.catalog.list_services()] == [haircut, beard]
 
 
 async def test_specialists_commands(world: World, group: Chat) -> None:
@@ -606,9 +667,12 @@ async def test_dayoff_then_reopened_cancels_nothing(world: World, group: Chat) -
     (question,) = await group.send("/dayoff 2026-12-02")
     assert await group.say("/dayon 2026-12-02") == plain(T("admin.dayon.done", day=WED_RU))
     answer = await group.press(question, text=T("admin.button.cancel_all"))
-    assert answer.params["text"] == T("admin.dayoff.open_again", day=WED_RU)
+    assert answer.params["text"] == T("admin.outside.none", day=WED_RU)
+    assert answer.params.get("show_alert")
+    assert group.current(question) == question  # still the question
     assert [r[2] for r in await world.bookings()] == ["active"]
     assert await world.services.booking.free_times(world.haircut.id, WED) != {}
+    assert len(world.flow.emulator.sent_to(ANN_ID)) == 0
 
 
 async def test_dayoff_without_bookings_and_custom_hours(world: World, group: Chat) -> None:
@@ -624,6 +688,231 @@ async def test_dayoff_without_bookings_and_custom_hours(world: World, group: Cha
         "13:00",
     ]
     assert (await audit(world, "day.custom_hours"))[0][0] == ADMIN.id
+
+
+# ------------------------------------------------------------------ bookings left outside the hours
+
+CARL = FakeUser(id=1003, first_name="Carl", language_code="ru")
+DANA = FakeUser(id=1004, first_name="Dana", language_code="en")
+NEXT_WED = WED + timedelta(days=7)
+WEDNESDAYS_RU = "wed: 2 декабря — 6 января"  # every Wednesday within the 40-day horizon
+
+
+async def book(world: World, user: FakeUser, day: date, hhmm: str, specialist: int = 0) -> int:
+    await world.register(user)
+    if not specialist:
+        return await book_for(world, user.id, day, hhmm)
+    result = await world.services.booking.book(
+        user.id, world.haircut.id, at(world.tz, day, hhmm), specialist
+    )
+    assert result.booking is not None, result.outcome
+    await world.handled(result.booking.id)
+    return result.booking.id
+
+
+def statuses(rows: list[tuple[int, int, str, int, int, int | None]]) -> dict[int, str]:
+    return {row[0]: row[2] for row in rows}
+
+
+async def test_hours_set_lists_the_bookings_left_outside_and_cancels_them_all(
+    world: World, group: Chat
+) -> None:
+    ann_id = await book(world, ann("en"), WED, "10:00")  # before the new opening
+    bob_id = await book(world, BOB, WED, "12:00")  # fits
+    carl_id = await book(world, CARL, NEXT_WED, "16:30")  # runs past the new closing
+    dana_id = await book(world, DANA, THU, "10:00")  # another weekday
+
+    sent = await group.send("/hours_set wed 11:00-17:00")
+
+    (question,) = sent
+    text = text_of(question)
+    done = T("admin.hours.set", day="wed", who=T("admin.hours.everyone"), hours="11:00-17:00")
+    assert text.startswith(plain(done) + "\n\n")
+    assert f"#{ann_id} ср, 2 дек. 10:00 Ann @ann" in text
+    assert f"#{carl_id} ср, 9 дек. 16:30 Carl" in text
+    assert f"#{bob_id} " not in text and f"#{dana_id} " not in text
+    assert buttons(question) == [T("admin.button.cancel_all"), T("admin.button.keep_all")]
+
+    await group.press(question, text=T("admin.button.cancel_all"))
+
+    assert text_of(group.current(question)) == plain(
+        T("admin.dayoff.cancelled", day=WEDNESDAYS_RU, count=2, told=2)
+    )
+    assert statuses(await world.bookings()) == {
+        ann_id: "cancelled",
+        bob_id: "active",
+        carl_id: "cancelled",
+        dana_id: "active",
+    }
+    told = text_of(world.flow.emulator.sent_to(ANN_ID)[-1])
+    assert told.startswith("Sorry, Studio <Lime> & Co had to cancel your booking:")
+    assert "Wednesday, 2 December at 10:00" in told
+    assert buttons(world.flow.emulator.sent_to(ANN_ID)[-1]) == [TR("en")("my.book_again")]
+    assert text_of(world.flow.emulator.sent_to(CARL.id)[-1]).startswith("К сожалению")
+    assert world.flow.emulator.sent_to(BOB_ID) == []
+    cancels = await audit(world, "booking.cancelled")
+    assert [c[:2] for c in cancels] == [(ADMIN.id, "admin"), (ADMIN.id, "admin")]
+
+
+async def test_hours_set_for_one_specialist_lists_only_their_bookings(
+    world: World, group: Chat
+) -> None:
+    anna = await world.add_specialist("Anna", [world.haircut.id])
+    masters = await book(world, ann("en"), WED, "10:00", specialist=1)
+    annas = await book(world, BOB, WED, "10:00", specialist=anna)
+
+    (question,) = await group.send(f"/hours_set {anna} wed 12:00-19:00")
+
+    assert f"#{annas} " in text_of(question) and f"#{masters} " not in text_of(question)
+    await group.press(question, text=T("admin.button.cancel_all"))
+    assert statuses(await world.bookings()) == {masters: "active", annas: "cancelled"}
+    assert world.flow.emulator.sent_to(ANN_ID) == []
+
+
+async def test_hours_on_lists_that_days_bookings_outside_and_keep_leaves_them(
+    world: World, group: Chat
+) -> None:
+    early = await book(world, ann("en"), WED, "10:00")
+    inside = await book(world, BOB, WED, "12:00")
+
+    (question,) = await group.send("/hours_on 2026-12-02 12:00-16:00")
+
+    text = text_of(question)
+    assert text.startswith(
+        plain(T("admin.hours_on.done", day=WED_RU, hours="12:00-16:00")) + "\n\n"
+    )
+    assert f"#{early} 10:00 Ann" in text and f"#{inside} " not in text
+    keep = question["reply_markup"]["inline_keyboard"][1][0]["callback_data"]
+    await group.press(question, text=T("admin.button.keep_all"))
+    assert text_of(group.current(question)) == plain(T("admin.dayoff.kept", day=WED_RU))
+    assert buttons(group.current(question)) == []
+    again = await group.press(question, data=keep)  # a double tap: the same answer, no error
+    assert not again.params.get("show_alert")
+    assert text_of(group.current(question)) == plain(T("admin.dayoff.kept", day=WED_RU))
+    assert statuses(await world.bookings()) == {early: "active", inside: "active"}
+    assert world.flow.emulator.sent_to(ANN_ID) == []
+
+
+async def test_hours_without_bookings_outside_ask_nothing(world: World, group: Chat) -> None:
+    await book(world, ann("en"), WED, "12:00")
+    assert await group.say("/hours_on 2026-12-02 12:00-16:00") == plain(
+        T("admin.hours_on.done", day=WED_RU, hours="12:00-16:00")
+    )
+    assert await group.say("/hours_set wed 11:00-13:00") == plain(
+        T("admin.hours.set", day="wed", who=T("admin.hours.everyone"), hours="11:00-13:00")
+    )
+
+
+async def test_cancel_all_checks_each_booking_again_against_the_hours_now(
+    world: World, group: Chat
+) -> None:
+    ten = await book(world, ann("en"), WED, "10:00")
+    eleven = await book(world, BOB, WED, "11:00")
+    (question,) = await group.send("/hours_set wed 12:00-19:00")
+    assert f"#{ten} " in text_of(question) and f"#{eleven} " in text_of(question)
+    # Partly changed back before the press: 11:00 fits again, 10:00 still does not.
+    await group.send("/hours_set wed 11:00-19:00")
+
+    await group.press(question, text=T("admin.button.cancel_all"))
+
+    assert text_of(group.current(question)) == plain(
+        T("admin.dayoff.cancelled", day=WEDNESDAYS_RU, count=1, told=1)
+    )
+    assert statuses(await world.bookings()) == {ten: "cancelled", eleven: "active"}
+    assert world.flow.emulator.sent_to(BOB_ID) == []
+
+
+async def test_hours_changed_back_before_cancel_all_cancel_nothing(
+    world: World, group: Chat
+) -> None:
+    booking = await book(world, ann("en"), WED, "10:00")
+    (question,) = await group.send("/hours_set wed 12:00-19:00")
+    assert await group.say("/hours_set wed 10:00-14:00,15:00-19:00") == plain(
+        T(
+            "admin.hours.set",
+            day="wed",
+            who=T("admin.hours.everyone"),
+            hours="10:00-14:00,15:00-19:00",
+        )
+    )
+
+    answer = await group.press(question, text=T("admin.button.cancel_all"))
+
+    assert answer.params["text"] == T("admin.outside.none", day=WEDNESDAYS_RU)
+    assert answer.params.get("show_alert")
+    assert group.current(question) == question
+    assert statuses(await world.bookings()) == {booking: "active"}
+    assert world.flow.emulator.sent_to(ANN_ID) == []
+    assert await audit(world, "booking.cancelled") == []
+
+
+@pytest.mark.parametrize(
+    ("command", "title"),
+    [
+        ("/dayoff 2026-12-02 plumbing", WED_RU),
+        ("/hours_on 2026-12-02 12:00-14:00", WED_RU),
+        ("/hours_set wed 12:00-19:00", WEDNESDAYS_RU),
+    ],
+)
+async def test_a_double_press_of_cancel_all_keeps_the_first_result(
+    world: World, group: Chat, command: str, title: str
+) -> None:
+    booking = await book(world, ann("en"), WED, "10:00")
+    question = (await group.send(command))[-1]
+    api = world.flow.emulator
+    data = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    mark = api.mark()
+
+    # Both taps arrive before the first is answered, as a double click does.
+    taps = [api.click(ADMIN, question, data), api.click(ADMIN, question, data)]
+    await world.flow.feed_pending()
+
+    first_result = plain(T("admin.dayoff.cancelled", day=title, count=1, told=1))
+    assert text_of(group.current(question)) == first_result
+    answers = {
+        c.params["callback_query_id"]: c.params
+        for c in api.calls[mark:]
+        if c.method == "answerCallbackQuery"
+    }
+    assert not answers[taps[0]].get("text")
+    assert answers[taps[1]]["text"] == T("admin.outside.already")
+    assert answers[taps[1]].get("show_alert")
+    assert len(api.sent_to(ANN_ID)) == 1  # told once
+    assert statuses(await world.bookings()) == {booking: "cancelled"}
+
+    # Later, the same button's data again (a stale copy of the question): the same.
+    late = await group.press(question, data=data)
+    assert late.params["text"] == T("admin.outside.already")
+    assert text_of(group.current(question)) == first_result
+    assert len(api.sent_to(ANN_ID)) == 1
+    assert len(await audit(world, "booking.cancelled")) == 1
+
+
+async def test_a_forged_keep_or_cancel_all_changes_nothing(world: World, group: Chat) -> None:
+    booking = await book(world, ann("en"), WED, "10:00")
+    (question,) = await group.send("/dayoff 2026-12-02")
+    for data in (
+        choice(DayOffAction.KEEP, 20260231),
+        choice(DayOffAction.CANCEL_ALL, 20261209, 20261202),
+        choice(DayOffAction.CANCEL_ALL, 20261202, 20280101),
+    ):
+        answer = await group.press(question, data=data)
+        assert answer.params["text"] == T("admin.alert.stale"), data
+        assert answer.params.get("show_alert")
+    assert group.current(question) == question
+    assert statuses(await world.bookings()) == {booking: "active"}
+
+
+def test_the_choice_fits_in_telegrams_64_bytes() -> None:
+    widest = DayOffCb(
+        action=DayOffAction.CANCEL_ALL,
+        day=21001231,
+        last=21001231,
+        weekday=7,
+        specialist=2**53,
+        asked=4_102_444_800,
+    )
+    assert len(widest.pack().encode()) <= 64
 
 
 # ------------------------------------------------------------------ clients, stats, export

@@ -12,8 +12,10 @@ from pytz.tzinfo import BaseTzInfo
 from database.engine import Database
 from domain.bookings import BookingStatus
 from domain.outcomes import SpecialistOutcome
+from domain.schedule import HoursScope
 from services.booking import ClientBookingService
 from services.export import ExportService
+from services.schedule import ScheduleService
 from services.specialists import SpecialistService
 from services.staff import StaffService
 from services.stats import StatsService, client_summary
@@ -131,6 +133,8 @@ async def test_cancel_day_cancels_only_that_days_active_bookings_in_one_go(
     add_service: AddService,
     tz: BaseTzInfo,
     staff: StaffService,
+    schedule: ScheduleService,
+    clock: FakeClock,
 ) -> None:
     cut = await add_service()
     ids = []
@@ -138,12 +142,14 @@ async def test_cancel_day_cancels_only_that_days_active_bookings_in_one_go(
         result = await booking.book(client, cut.id, at(tz, day, hhmm))
         assert result.booking is not None
         ids.append(result.booking.id)
+    await schedule.set_day(WED, None, ADMIN, "closed")
 
-    cancelled = await staff.cancel_day(WED, ADMIN, "closed")
+    cancelled = (await staff.cancel_outside_hours(HoursScope.day(WED), ADMIN, clock())).cancelled
 
     assert [d.booking.id for d in cancelled] == ids[:2]
     assert all(d.booking.status is BookingStatus.CANCELLED for d in cancelled)
     assert [d.booking.id for d in await staff.active_on(THU)] == [ids[2]]
     cancels = [a for a in await audit_rows(db) if a[2] == "booking.cancelled"]
     assert [(a[0], json.loads(a[3])["reason"]) for a in cancels] == [(ADMIN.id, "closed")] * 2
-    assert await staff.cancel_day(WED, ADMIN, "closed") == []
+    again = await staff.cancel_outside_hours(HoursScope.day(WED), ADMIN, clock())
+    assert again.cancelled == []

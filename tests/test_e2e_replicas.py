@@ -158,6 +158,8 @@ async def test_two_replicas_share_one_conversation_and_one_booking_per_time(
                 "migrations": "ok",
                 "redis": "ok",
                 "webhook": "ok",
+                "bot_api": "ok",
+                "scheduler": "ok",
                 "database": "ok",
             }
             forged = {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "/start"}}

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pytz.tzinfo import BaseTzInfo
@@ -26,6 +26,7 @@ from config import Settings, load_settings
 from database.engine import Conn, Database
 from domain.catalog import Service
 from handlers import build_dispatcher
+from handlers.callback_data import CalendarCb, ConfirmCb, DayCb, TimeCb
 from handlers.notify import TelegramOutbox
 from services.container import Container, build_services
 from tests.conftest import ADMIN, AddService, at
@@ -33,6 +34,7 @@ from tests.support.botapi_emulator import FakeUser
 from tests.support.clock import FakeClock
 from tests.support.flow import Answer, FlowClient, FlowHarness
 from utils.i18n import Translations, Translator
+from utils.throttle import Limiter
 
 JSON = dict[str, Any]
 LANGS = ("ru", "en")
@@ -203,15 +205,18 @@ async def make_world(
                 "cancel_cutoff_minutes": 120,
                 "require_phone": False,
                 "currency": "₽",
+                # Tests tap faster than any person: throttling is tested on its own.
+                "rate_limit": 0,
                 **BUSINESS,
             }
+            limiter = cast("Limiter | None", overrides.pop("limiter", None))
             values.update(overrides)
             settings = load_settings(**values)
             services = build_services(settings, db, clock)
             if not haircut:
                 haircut.append(await add_service("Haircut", 60, 1500))
             flow = await stack.enter_async_context(
-                FlowHarness(build_dispatcher(settings, services))
+                FlowHarness(build_dispatcher(settings, services, limiter=limiter))
             )
             return World(flow, services, settings, db, clock, tz, haircut[0])
 
@@ -1104,6 +1109,50 @@ async def test_button_of_a_switched_off_service(world: World, add_service: AddSe
     assert text_of(refused) == t("outcome.service_inactive")
     await client.click(t("nav.back"))
     assert client.buttons() == [service_label(t, world.haircut), t("nav.back")]
+
+
+@pytest.mark.parametrize("language", LANGS)
+async def test_a_service_no_active_specialist_offers_is_hidden_and_refused(
+    world: World, add_service: AddService, language: str
+) -> None:
+    beard = await add_service("Beard", 30, 700)
+    anna = await world.add_specialist("Anna", [beard.id])
+    await world.services.specialists.set_services(1, [world.haircut.id], ADMIN)
+    client, t, shown = await start_booking(world, ann(language))
+    assert client.buttons() == [
+        service_label(t, world.haircut),
+        service_label(t, beard),
+        t("nav.back"),
+    ]
+    await world.services.specialists.set_active(anna, False, ADMIN)  # nobody does beards now
+
+    await client.send("/book")
+    assert client.buttons() == [service_label(t, world.haircut), t("nav.back")]
+    await client.send("/start")
+    prices = await client.click(t("menu.services"))
+    assert "Haircut" in text_of(prices) and "Beard" not in text_of(prices)
+
+    # The old list's button, and forged data for every later step: the usual refusal.
+    refused = await client.click(service_label(t, beard), message=shown)
+    assert text_of(refused) == t("outcome.service_inactive")
+    assert client.buttons(refused) == [t("nav.back"), t("menu.my"), t("nav.home")]
+    start = world.ts(WED, "10:00")
+    inactive = "outcome.service_inactive"
+    for data, key in (
+        (CalendarCb(service=beard.id, specialist=0, month=202612), inactive),
+        (CalendarCb(service=beard.id, specialist=anna, month=202612), inactive),
+        (DayCb(service=beard.id, specialist=0, day=20261202), inactive),
+        (TimeCb(service=beard.id, specialist=0, start=start), inactive),
+        (ConfirmCb(service=beard.id, specialist=0, start=start), inactive),
+        # Confirm asks the booking itself first: Anna is off, so she does not take it.
+        (ConfirmCb(service=beard.id, specialist=anna, start=start), "outcome.unknown_specialist"),
+    ):
+        await client.click_data(data.pack(), message=shown)
+        assert client.answered
+        now_shown = world.flow.emulator.message(ANN_ID, shown["message_id"])
+        assert text_of(now_shown) == t(key), data
+        assert client.buttons(now_shown)[0] == t("nav.back")  # back to the services
+    assert await world.bookings() == []
 
 
 async def test_stale_time_button_shows_the_fresh_times(world: World) -> None:

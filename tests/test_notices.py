@@ -16,8 +16,10 @@ from domain.bookings import BookingStatus
 from domain.notices import NoticeKind
 from domain.reminders import TransientError
 from domain.rules import Rules
+from domain.schedule import HoursScope
 from services.booking import ClientBookingService
 from services.outbox import MAX_ATTEMPTS, DispatchReport, OutboxService
+from services.schedule import ScheduleService
 from services.staff import StaffService
 from tests.conftest import ADMIN, AddService, OpenAnother, at
 from tests.support.clock import FakeClock
@@ -189,7 +191,8 @@ async def test_the_client_is_told_of_an_admin_cancel_and_of_a_day_off_with_the_r
     assert told[1] and told[0].kind is NoticeKind.CANCELLED_BY_ADMIN
     assert told[0].reason == "the master is ill" and told[0].details.booking.client_id == ALICE
 
-    cancelled = await staff.cancel_day(WED, ADMIN, "")
+    await ScheduleService(db, clock).set_day(WED, None, ADMIN)  # a day off, no reason given
+    cancelled = (await staff.cancel_outside_hours(HoursScope.day(WED), ADMIN, clock())).cancelled
     assert [d.booking.id for d in cancelled] == [bob]
     (told,) = await outbox.flush(channel, [bob])
     assert told[0].kind is NoticeKind.DAY_OFF and told[0].reason == ""  # no reason was given

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from database.engine import Conn
 from database.repo import rows
-from domain.catalog import Service, Specialist
+from domain.catalog import Service, ServiceInfo, Specialist
 from utils.timeutil import to_ts
 
 # ---------------------------------------------------------------- services
@@ -18,12 +18,16 @@ def get_service(conn: Conn, service_id: int) -> Service | None:
     return None if row is None else rows.service(row)
 
 
-def list_services(conn: Conn, *, active_only: bool) -> list[Service]:
-    sql = "SELECT * FROM services"
-    if active_only:
-        sql += " WHERE is_active = 1"
-    sql += " ORDER BY sort_order, id"
-    return [rows.service(r) for r in conn.execute(sql)]
+def list_services(conn: Conn) -> list[ServiceInfo]:
+    """Every service, each with how many active specialists offer it, in display order."""
+    found = conn.execute(
+        """SELECT s.*,
+                  (SELECT COUNT(*) FROM specialist_services ss
+                   JOIN specialists sp ON sp.id = ss.specialist_id
+                   WHERE ss.service_id = s.id AND sp.is_active = 1) AS offered_by
+           FROM services s ORDER BY s.sort_order, s.id"""
+    )
+    return [ServiceInfo(rows.service(r), int(r["offered_by"])) for r in found]
 
 
 def insert_service(

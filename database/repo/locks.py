@@ -9,9 +9,13 @@ circle (the EXCLUDE constraint alone deadlocked under contention in a trial, 40P
 
 The locks are transaction-scoped advisory locks, not row locks: SELECT ... FOR UPDATE writes
 the lock into the row, so every attempt, even one that is refused, would end with a durable
-commit. Keys: a client's is its (positive) id, a specialist's the negative of its id; every
-process of the bot uses the same keys, and nothing else of ours takes advisory locks per
-transaction.
+commit. Keys: a client's is its (positive) id, a specialist's the negative of its id, the
+working hours' 0 (no client or specialist has id 0); every process of the bot uses the same
+keys, and nothing else of ours takes advisory locks per transaction.
+
+Changes of hours and "cancel the bookings outside the hours" take the hours' lock first, so the
+check that a booking is still outside the hours and its cancel happen with no change of hours
+in between (on SQLite, again, the write lock does it). Nothing takes it after another lock.
 """
 
 from __future__ import annotations
@@ -37,3 +41,13 @@ def for_booking(conn: Conn, client_id: int, specialist_ids: Iterable[int]) -> bo
         (booking_keys(client_id, specialist_ids),),
     )
     return True
+
+
+HOURS_KEY = 0
+
+
+def for_hours(conn: Conn) -> None:
+    """Take the working hours' lock (PostgreSQL): changes of hours, and cancels that depend on
+    them, one after another."""
+    if conn.dialect == "postgresql":
+        conn.execute_later("SELECT pg_advisory_xact_lock(?::bigint)", (HOURS_KEY,))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from database.engine import Conn
-from domain.notices import NoticeKind
+from domain.notices import CARDS, NoticeKind
 from domain.reminders import DueEntry, DueNotice, OutboxRow, ReminderKind, ReminderStatus
 from utils.timeutil import from_ts, to_ts
 
@@ -254,3 +254,28 @@ def abandon_stale_sending(conn: Conn, started_before: datetime, now: datetime) -
         (to_ts(now), to_ts(started_before)),
     )
     return int(cur.rowcount)
+
+
+def backlog(conn: Conn, now: datetime) -> dict[str, int]:
+    """Rows due and not delivered yet (pending, or being sent), by kind."""
+    rows = conn.execute(
+        """SELECT kind, count(*) FROM reminders
+           WHERE status IN ('pending', 'sending') AND due_at <= ? GROUP BY kind""",
+        (to_ts(now),),
+    )
+    return {str(kind): int(count) for kind, count in rows}
+
+
+CARD_KINDS = tuple(k.value for k in CARDS)
+
+
+def cards_about_client(conn: Conn, client_id: int, since: datetime) -> int:
+    """Cards about the client's changes that went out (or are going out) since ``since``."""
+    kinds = ",".join("?" * len(CARD_KINDS))
+    row = conn.execute(
+        f"""SELECT count(*) FROM reminders r JOIN bookings b ON b.id = r.booking_id
+            WHERE b.client_id = ? AND r.kind IN ({kinds}) AND r.status IN ('sent', 'sending')
+              AND r.due_at >= ?""",
+        (client_id, *CARD_KINDS, to_ts(since)),
+    ).fetchone()
+    return int(row[0])

@@ -37,8 +37,7 @@ async def services_command(
     if command.args:
         await usage_error(message, t, command)
         return
-    listed = await catalog.list_services(active_only=False)
-    await say(message, av.services_text(t, business, listed))
+    await say(message, av.services_text(t, business, await catalog.overview()))
 
 
 async def service_add_command(

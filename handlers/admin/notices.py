@@ -15,7 +15,15 @@ from utils.i18n import Translator
 def admin_card(t: Translator, business: Business, notice: Notice) -> Screen:
     d = notice.details
     line = booking_line(t, business, d, with_day=True)
-    if notice.kind is NoticeKind.BOOKED:
+    if notice.kind is NoticeKind.CARDS_PAUSED:
+        text = t(
+            "admin.card.paused",
+            id=d.booking.id,
+            line=line,
+            client_id=d.booking.client_id,
+            cap=business.rules.admin_cards_per_client_hour,
+        )
+    elif notice.kind is NoticeKind.BOOKED:
         text = t("admin.card.booked", id=d.booking.id, line=line)
     elif notice.kind is NoticeKind.CLIENT_CANCELLED:
         text = t("admin.card.cancelled", id=d.booking.id, line=line)

@@ -77,9 +77,10 @@ BOOKING_BUTTONS: dict[AdminAction, Callable[..., Awaitable[None]]] = {
     AdminAction.NO_SHOW: agenda.no_show_button,
     AdminAction.DONE: agenda.done_button,
 }
-DAY_OFF_BUTTONS: dict[DayOffAction, Callable[..., Awaitable[None]]] = {
-    DayOffAction.CANCEL_ALL: staff.dayoff_cancel_all_button,
-    DayOffAction.KEEP: staff.dayoff_keep_button,
+# The choice about bookings left outside the hours (/dayoff, /hours_on, /hours_set).
+OUTSIDE_HOURS_BUTTONS: dict[DayOffAction, Callable[..., Awaitable[None]]] = {
+    DayOffAction.CANCEL_ALL: staff.outside_cancel_all_button,
+    DayOffAction.KEEP: staff.outside_keep_button,
 }
 
 
@@ -149,8 +150,8 @@ def make_router(settings: Settings, translations: Translations) -> Router:
     register(unknown_command, group_only, F.text.startswith("/"))
     for action, handler in BOOKING_BUTTONS.items():
         staff_router.callback_query.register(handler, AdminBookingCb.filter(F.action == action))
-    for day_action, day_handler in DAY_OFF_BUTTONS.items():
-        staff_router.callback_query.register(day_handler, DayOffCb.filter(F.action == day_action))
+    for choice, choice_handler in OUTSIDE_HOURS_BUTTONS.items():
+        staff_router.callback_query.register(choice_handler, DayOffCb.filter(F.action == choice))
 
     # Admin buttons pressed by anyone else (a forwarded card, a member of the group who is
     # not staff): told so, nothing changes.

@@ -1,5 +1,6 @@
 """Staff and hours: specialists (add, services, on, off), weekly hours, days off and one-day
-hours, and the choice about the bookings on a day that was closed."""
+hours, and the choice about the bookings a change of hours or a day off left outside the hours
+(the same question, buttons and cancel for /dayoff, /hours_on and /hours_set)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from domain.actors import Actor
-from domain.notices import NoticeKind
-from domain.outcomes import SpecialistOutcome
+from domain.notices import CANCEL_NEWS
+from domain.outcomes import HoursCancelOutcome, OutsideHours, SpecialistOutcome
 from domain.rules import Business
+from domain.schedule import HoursScope
 from handlers.admin import views as av
 from handlers.admin.args import (
     MAX_NAME,
@@ -24,8 +26,8 @@ from handlers.admin.args import (
 )
 from handlers.admin.common import say, single_id, usage_error
 from handlers.callback_data import DayOffCb
-from handlers.common import alert, reply
-from handlers.views.base import unpack_day
+from handlers.common import alert, reply, show
+from handlers.views.base import Screen
 from services.catalog import CatalogService
 from services.notifier import Notifier, count_told
 from services.schedule import ScheduleService
@@ -34,6 +36,7 @@ from services.staff import StaffService
 from utils.formatting import day_long, esc
 from utils.hours import WEEKDAYS, format_intervals
 from utils.i18n import Translator
+from utils.timeutil import from_ts
 
 # ------------------------------------------------------------------ specialists
 
@@ -49,7 +52,7 @@ async def specialists_command(
         await usage_error(message, t, command)
         return
     listed = await specialists.list()
-    offered = await catalog.list_services(active_only=False)
+    offered = await catalog.list_services(bookable_only=False)
     await say(message, av.specialists_text(t, listed, offered))
 
 
@@ -155,10 +158,22 @@ async def hours_command(
     await say(message, av.hours_text(t, listed, await schedule.weekly_all()))
 
 
+async def _ask_about_outside(
+    message: Message, t: Translator, business: Business, done: str, found: OutsideHours
+) -> None:
+    """The change's answer; with the bookings it left outside the hours, the choice."""
+    if found.bookings:
+        await reply(message, av.hours_question(t, business, done, found))
+    else:
+        await say(message, done)
+
+
 async def hours_set_command(
     message: Message,
     command: CommandObject,
     t: Translator,
+    business: Business,
+    staff: StaffService,
     schedule: ScheduleService,
     actor: Actor,
 ) -> None:
@@ -180,7 +195,9 @@ async def hours_set_command(
         return
     who = f"#{specialist_id}" if specialist_id is not None else t("admin.hours.everyone")
     hours = format_intervals(intervals) if intervals else t("admin.hours.off")
-    await say(message, t("admin.hours.set", day=WEEKDAYS[weekday], who=who, hours=hours))
+    done = t("admin.hours.set", day=WEEKDAYS[weekday], who=who, hours=hours)
+    found = await staff.outside_hours(staff.weekday_scope(weekday, specialist_id))
+    await _ask_about_outside(message, t, business, done, found)
 
 
 async def dayoff_command(
@@ -199,11 +216,11 @@ async def dayoff_command(
         await usage_error(message, t, command)
         return
     await schedule.set_day(day, None, actor, reason)
-    bookings = await staff.active_on(day)
-    if not bookings:
+    found = await staff.outside_hours(HoursScope.day(day))
+    if not found.bookings:
         await say(message, t("admin.dayoff.done", day=day_long(day, t.language)))
         return
-    await reply(message, av.dayoff_question(t, business, day, bookings))
+    await reply(message, av.dayoff_question(t, business, found))
 
 
 async def dayon_command(
@@ -227,6 +244,7 @@ async def hours_on_command(
     message: Message,
     command: CommandObject,
     t: Translator,
+    business: Business,
     staff: StaffService,
     schedule: ScheduleService,
     actor: Actor,
@@ -238,51 +256,50 @@ async def hours_on_command(
         await usage_error(message, t, command)
         return
     await schedule.set_day(day, intervals, actor)
-    text = t(
+    done = t(
         "admin.hours_on.done", day=day_long(day, t.language), hours=format_intervals(intervals)
     )
-    await say(message, text)
+    found = await staff.outside_hours(HoursScope.day(day))
+    await _ask_about_outside(message, t, business, done, found)
 
 
-# ------------------------------------------------------------------ the day-off choice
+# ------------------------------------------------------------------ the bookings left outside
 
 
-async def dayoff_keep_button(
+async def outside_keep_button(
     callback: CallbackQuery, callback_data: DayOffCb, t: Translator
 ) -> None:
-    day = unpack_day(callback_data.day)
-    if day is None:
+    scope = av.scope_of(callback_data)
+    if scope is None:
         await alert(callback, t("admin.alert.stale"))
         return
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_text(t("admin.dayoff.kept", day=day_long(day, t.language)))
+    # show(): a double tap's second edit (the same text) is no error.
+    await show(callback, Screen(t("admin.dayoff.kept", day=av.scope_title(t, scope))))
 
 
-async def dayoff_cancel_all_button(
+async def outside_cancel_all_button(
     callback: CallbackQuery,
     callback_data: DayOffCb,
     t: Translator,
     staff: StaffService,
-    schedule: ScheduleService,
     actor: Actor,
     notifier: Notifier,
 ) -> None:
-    day = unpack_day(callback_data.day)
-    if day is None:
+    scope = av.scope_of(callback_data)
+    if scope is None:
         await alert(callback, t("admin.alert.stale"))
         return
-    title = day_long(day, t.language)
-    reason = await schedule.day_off_reason(day)
-    if reason is None:
-        # Reopened since the question was asked: cancelling now would be a mistake.
-        await alert(callback, t("admin.dayoff.open_again", day=title))
+    title = av.scope_title(t, scope)
+    result = await staff.cancel_outside_hours(scope, actor, from_ts(callback_data.asked))
+    if result.outcome is HoursCancelOutcome.ALREADY_CANCELLED:
+        # The second tap of a double click: the first one's answer stays on screen.
+        await alert(callback, t("admin.outside.already"))
         return
-    cancelled = await staff.cancel_day(day, actor, reason)
-    delivered = await notifier.after(*(d.booking.id for d in cancelled))
-    told = count_told(delivered, NoticeKind.DAY_OFF)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_text(
-            t("admin.dayoff.cancelled", day=title, count=len(cancelled), told=told)
-        )
+    if result.outcome is HoursCancelOutcome.NONE_OUTSIDE:
+        # The hours were changed back since the question: cancelling now would be a mistake.
+        await alert(callback, t("admin.outside.none", day=title))
+        return
+    delivered = await notifier.after(*(d.booking.id for d in result.cancelled))
+    told = sum(count_told(delivered, kind) for kind in CANCEL_NEWS)
+    count = len(result.cancelled)
+    await show(callback, Screen(t("admin.dayoff.cancelled", day=title, count=count, told=told)))

@@ -5,19 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from aiogram.types import InlineKeyboardButton
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from babel.dates import format_date
 
 from domain.actors import Role
 from domain.bookings import Booking, BookingDetails, BookingStatus
-from domain.catalog import Service, SpecialistInfo
+from domain.catalog import Service, ServiceInfo, SpecialistInfo
 from domain.clients import Client
+from domain.outcomes import OutsideHours
 from domain.rules import Business
+from domain.schedule import HoursScope
+from handlers.admin.args import MAX_RANGE_DAYS
 from handlers.callback_data import AdminAction, AdminBookingCb, DayOffAction, DayOffCb
-from handlers.views.base import Screen, button, keyboard, pack_day
+from handlers.views.base import Screen, button, keyboard, pack_day, unpack_day
 from services.stats import ClientSummary, Stats
 from utils.formatting import day_long, day_short, esc, hhmm, money
 from utils.hours import WEEKDAYS, WeeklyHours, format_intervals
 from utils.i18n import Translator
+from utils.timeutil import to_ts
 
 # Bookings per agenda message: keeps each under Telegram's 4096 characters and 100 buttons.
 AGENDA_CHUNK = 15
@@ -164,22 +169,25 @@ def cancel_question(t: Translator, business: Business, d: BookingDetails) -> Scr
     )
 
 
-def services_text(t: Translator, business: Business, services: Sequence[Service]) -> str:
+def services_text(t: Translator, business: Business, services: Sequence[ServiceInfo]) -> str:
+    """Every service; one that no active specialist offers is marked: clients do not see it."""
     if not services:
         return t("admin.services.empty")
     lines = [t("admin.services.title")]
-    for s in services:
-        lines.append(
-            t(
-                "admin.services.item",
-                id=s.id,
-                name=esc(s.name),
-                duration=s.duration_minutes,
-                buffer=s.buffer_minutes,
-                price=money(s.price, business.currency, t.language),
-                state=t("admin.state.on") if s.is_active else t("admin.state.off"),
-            )
+    for info in services:
+        s = info.service
+        line = t(
+            "admin.services.item",
+            id=s.id,
+            name=esc(s.name),
+            duration=s.duration_minutes,
+            buffer=s.buffer_minutes,
+            price=money(s.price, business.currency, t.language),
+            state=t("admin.state.on") if s.is_active else t("admin.state.off"),
         )
+        if info.offered_by == 0:
+            line += " · " + t("admin.services.nobody")
+        lines.append(line)
         if s.description:
             lines.append(f"<i>{esc(s.description)}</i>")
     return "\n".join(lines)
@@ -221,27 +229,75 @@ def hours_text(
     return "\n\n".join(blocks)
 
 
-def dayoff_question(
-    t: Translator, business: Business, day: date, bookings: Sequence[BookingDetails]
-) -> Screen:
-    lines = [booking_line(t, business, d) for d in bookings]
-    return Screen(
-        t("admin.dayoff.bookings", day=day_long(day, t.language), lines="\n".join(lines)),
-        keyboard(
-            [
-                button(
-                    t("admin.button.cancel_all"),
-                    DayOffCb(action=DayOffAction.CANCEL_ALL, day=pack_day(day)),
-                )
-            ],
-            [
-                button(
-                    t("admin.button.keep_all"),
-                    DayOffCb(action=DayOffAction.KEEP, day=pack_day(day)),
-                )
-            ],
-        ),
+# ------------------------------------------------------------ bookings left outside the hours
+
+ANY_WEEKDAY = 7  # in DayOffCb.weekday
+
+
+def scope_title(t: Translator, scope: HoursScope) -> str:
+    """'среда, 2 декабря' for one date; 'wed: 2 декабря — 6 января' for a weekday's dates."""
+    days = scope.days()
+    if scope.first == scope.last or not days:
+        return day_long(scope.first, t.language)
+    return t(
+        "admin.scope.weekday",
+        weekday=WEEKDAYS[days[0].weekday()],
+        first=format_date(days[0], "d MMMM", locale=t.language),
+        last=format_date(days[-1], "d MMMM", locale=t.language),
     )
+
+
+def outside_choice(action: DayOffAction, found: OutsideHours) -> DayOffCb:
+    scope = found.scope
+    return DayOffCb(
+        action=action,
+        day=pack_day(scope.first),
+        last=pack_day(scope.last),
+        weekday=ANY_WEEKDAY if scope.weekday is None else scope.weekday,
+        specialist=scope.specialist_id or 0,
+        asked=to_ts(found.asked),
+    )
+
+
+def scope_of(data: DayOffCb) -> HoursScope | None:
+    """The scope a choice button names; None for impossible (forged) dates or a range longer
+    than any the bot asks about."""
+    first = unpack_day(data.day)
+    last = unpack_day(data.last) if data.last else first
+    if first is None or last is None or not 0 <= (last - first).days < MAX_RANGE_DAYS:
+        return None
+    weekday = None if data.weekday == ANY_WEEKDAY else data.weekday
+    return HoursScope(first, last, weekday, data.specialist or None)
+
+
+def _outside_keyboard(t: Translator, found: OutsideHours) -> InlineKeyboardMarkup:
+    cancel_all = outside_choice(DayOffAction.CANCEL_ALL, found)
+    keep = outside_choice(DayOffAction.KEEP, found)
+    return keyboard(
+        [button(t("admin.button.cancel_all"), cancel_all)],
+        [button(t("admin.button.keep_all"), keep)],
+    )
+
+
+def _outside_lines(t: Translator, business: Business, found: OutsideHours) -> str:
+    with_day = found.scope.first != found.scope.last
+    return "\n".join(booking_line(t, business, d, with_day=with_day) for d in found.bookings)
+
+
+def dayoff_question(t: Translator, business: Business, found: OutsideHours) -> Screen:
+    """The day is closed; its bookings: cancel them all, or keep them?"""
+    text = t(
+        "admin.dayoff.bookings",
+        day=day_long(found.scope.first, t.language),
+        lines=_outside_lines(t, business, found),
+    )
+    return Screen(text, _outside_keyboard(t, found))
+
+
+def hours_question(t: Translator, business: Business, done: str, found: OutsideHours) -> Screen:
+    """``done`` (the hours are set), then the bookings now outside them: cancel or keep?"""
+    text = t("admin.hours.outside", done=done, lines=_outside_lines(t, business, found))
+    return Screen(text, _outside_keyboard(t, found))
 
 
 def client_text(
