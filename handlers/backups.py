@@ -7,7 +7,7 @@ import logging
 from aiogram import Bot
 
 from config import Settings
-from services.backups import BACKUPS_WORK_AGAIN, FAILED_PREFIX, Report
+from services.backups import Report
 from utils.formatting import esc
 from utils.i18n import Translations
 
@@ -15,15 +15,15 @@ logger = logging.getLogger(__name__)
 
 
 def make_backup_report(bot: Bot, translations: Translations, settings: Settings) -> Report:
-    async def report(text: str) -> None:
+    async def report(reason: str | None) -> None:
         if settings.admin_chat_id is None:
             return  # logged by the service already
         t = translations(settings.default_language)
-        if text == BACKUPS_WORK_AGAIN:
-            message = t("admin.backup.works_again", folder=esc(str(settings.backup_dir)))
+        folder = esc(str(settings.backup_dir))
+        if reason is None:
+            message = t("admin.backup.works_again", folder=folder)
         else:
-            reason = esc(text.removeprefix(FAILED_PREFIX))
-            message = t("admin.backup.failed", folder=esc(str(settings.backup_dir)), reason=reason)
+            message = t("admin.backup.failed", folder=folder, reason=esc(reason))
         await bot.send_message(settings.admin_chat_id, message)
 
     return report

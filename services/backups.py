@@ -19,12 +19,10 @@ from utils.timeutil import Clock, get_tz, system_clock, to_local
 
 logger = logging.getLogger(__name__)
 
-# Tells the admin chat about backups: a short plain English text, either
-# "backup failed: <reason>" or BACKUPS_WORK_AGAIN.
-Report = Callable[[str], Awaitable[None]]
+# Tells the admin chat about backups: why they fail (a few plain English words), or None: they
+# work again.
+Report = Callable[[str | None], Awaitable[None]]
 
-FAILED_PREFIX = "backup failed: "
-BACKUPS_WORK_AGAIN = "backups work again"
 _REASON_LIMIT = 300
 
 
@@ -101,7 +99,7 @@ class BackupService:
         self._failing = True
         if self._failure_reported:
             return  # the admin chat knows already: once per streak
-        self._failure_reported = await self._report(FAILED_PREFIX + reason)
+        self._failure_reported = await self._report(reason)
 
     async def _succeeded(self, path: Path) -> None:
         logger.info("backed up %s to %s (integrity_check: ok)", self.database, path)
@@ -111,13 +109,13 @@ class BackupService:
         told = self._failure_reported
         self._failing = self._failure_reported = False
         if told:
-            await self._report(BACKUPS_WORK_AGAIN)
+            await self._report(None)
 
-    async def _report(self, text: str) -> bool:
+    async def _report(self, reason: str | None) -> bool:
         try:
-            await self.report(text)
+            await self.report(reason)
         except Exception:
             # The next failure tries again: the chat should hear of it at least once.
-            logger.exception("could not tell the admin chat: %s", text)
+            logger.exception("could not tell the admin chat about backups (%s)", reason or "ok")
             return False
         return True

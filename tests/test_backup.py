@@ -24,7 +24,7 @@ from database.migrate import migrate
 from database.sqlite import SqliteDatabase, connect_sync
 from domain.outcomes import Outcome
 from domain.rules import Rules
-from services.backups import BACKUPS_WORK_AGAIN, BackupService, backup_trigger
+from services.backups import BackupService, backup_trigger
 from services.booking import ClientBookingService
 from tests.conftest import AddService, at, sqlite_only
 from tests.support.clock import FakeClock
@@ -40,10 +40,10 @@ class Reports:
     """The admin chat, as the service sees it."""
 
     def __init__(self) -> None:
-        self.texts: list[str] = []
+        self.texts: list[str | None] = []  # why backups fail, or None: they work again
 
-    async def __call__(self, text: str) -> None:
-        self.texts.append(text)
+    async def __call__(self, reason: str | None) -> None:
+        self.texts.append(reason)
 
 
 def mode(path: Path) -> int:
@@ -261,14 +261,15 @@ async def test_a_copy_failing_integrity_check_is_deleted_and_reported_once_per_s
 
     assert backups_in(folder) == []  # the bad copies are gone, temporary names included
     assert len(reports.texts) == 1  # the second failure is only logged
-    assert reports.texts[0].startswith("backup failed: the copy failed integrity_check:")
-    assert "missing from index ix_bookings_client" in reports.texts[0]
+    reason = reports.texts[0]
+    assert reason is not None and reason.startswith("the copy failed integrity_check:")
+    assert "missing from index ix_bookings_client" in reason
 
     repair_the_index(db_path)
     clock.advance(days=1)
     copy = await service.run_once()
     assert copy is not None and backups_in(folder) == [copy.name]
-    assert reports.texts[1:] == [BACKUPS_WORK_AGAIN]
+    assert reports.texts[1:] == [None]  # they work again
     clock.advance(days=1)
     assert await service.run_once() is not None
     assert len(reports.texts) == 2  # working backups are not news
@@ -277,7 +278,7 @@ async def test_a_copy_failing_integrity_check_is_deleted_and_reported_once_per_s
     corrupt_an_index(db_path, "duration_minutes")
     clock.advance(days=1)
     assert await service.run_once() is None
-    assert len(reports.texts) == 3 and reports.texts[2].startswith("backup failed: ")
+    assert len(reports.texts) == 3 and reports.texts[2] is not None
     assert len(backups_in(folder)) == 2  # nothing pruned for a copy that failed
 
 
@@ -291,23 +292,23 @@ async def test_an_unwritable_folder_or_a_missing_database_is_reported_once(
     assert await service.run_once() is None
     assert await service.run_once() is None
     assert len(reports.texts) == 1
-    assert reports.texts[0].startswith(f"backup failed: Not a directory: {not_a_folder}/.bot-")
+    assert str(reports.texts[0]).startswith(f"Not a directory: {not_a_folder}/.bot-")
 
     missing = BackupService(
         tmp_path / "gone.db", tmp_path / "ok", keep=3, tz=tz, report=reports, clock=clock
     )
     assert await missing.run_once() is None
-    assert reports.texts[1] == f"backup failed: no database at {tmp_path / 'gone.db'}"
+    assert reports.texts[1] == f"no database at {tmp_path / 'gone.db'}"
     assert not (tmp_path / "gone.db").exists()  # a backup never creates an empty database
 
 
 async def test_a_report_that_could_not_be_sent_is_tried_again_at_the_next_failure(
     tmp_path: Path, tz: BaseTzInfo, clock: FakeClock
 ) -> None:
-    attempts: list[str] = []
+    attempts: list[str | None] = []
 
-    async def flaky(text: str) -> None:
-        attempts.append(text)
+    async def flaky(reason: str | None) -> None:
+        attempts.append(reason)
         if len(attempts) == 1:
             raise ConnectionError("Telegram is down too")
 

@@ -17,6 +17,7 @@ from database.observe import TxWatch
 from database.sqlite import SqliteDatabase
 from domain.notices import CardVerdict
 from domain.rules import Rules
+from handlers.backups import make_backup_report
 from handlers.callback_data import Destination, Nav
 from services.health import Health
 from tests.conftest import at, require_service
@@ -324,3 +325,21 @@ async def test_a_slow_transaction_is_logged_with_its_label(
     assert re.match(r"slow transaction make\.table \(write\): \d+ ms", slow[0])
     assert slow[1].startswith("slow transaction count.t (read)")
     caplog.clear()
+
+
+# ------------------------------------------------------------------ backups
+
+
+async def test_backup_trouble_and_recovery_reach_the_admin_chat(
+    make_world: MakeWorld,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    shop = await make_world(admin_chat_id=GROUP, backup_dir=str(tmp_path / "backups"))
+    report = make_backup_report(shop.flow.bot, TR, shop.settings)
+    await report("No space left on device: <disk>")
+    await report(None)
+    failed, again = [text_of(m) for m in shop.flow.emulator.sent_to(GROUP)]
+    t = TR("ru")
+    assert "No space left on device: <disk>" in failed  # escaped, shown as written
+    assert failed.startswith(t("admin.backup.failed", folder="", reason="")[:20])
+    assert again == t("admin.backup.works_again", folder=str(tmp_path / "backups"))
