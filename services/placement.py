@@ -16,7 +16,7 @@ from database.engine import Conn
 from database.repo import audit, bookings, catalog, clients, locks, outbox, schedule
 from domain.actors import Actor
 from domain.bookings import RESCHEDULED_REASON, Booking, BookingStatus
-from domain.catalog import Service
+from domain.catalog import Service, ServiceInfo
 from domain.outcomes import BookingResult, Outcome
 from domain.rules import Rules
 from domain.schedule import ScheduleException
@@ -92,9 +92,9 @@ def load(
     now: datetime,
     exclude_booking: int | None = None,
 ) -> Loaded | None:
-    """None when the service cannot be booked at all (gone or switched off)."""
+    """None when the service cannot be booked at all (gone, switched off, or nobody does it)."""
     service, specialists = catalog.service_and_specialists(conn, service_id)
-    if service is None or not service.is_active:
+    if service is None or not ServiceInfo(service, len(specialists)).bookable:
         return None
     offering = [s.id for s in specialists]
     ids = offering if specialist_id is None else [i for i in offering if i == specialist_id]
@@ -124,7 +124,7 @@ def place(
     found, specialists = catalog.service_and_specialists(conn, service_id)
     if found is None:
         return BookingResult(Outcome.UNKNOWN_SERVICE)
-    if not found.is_active:
+    if not ServiceInfo(found, len(specialists)).bookable:  # off, or nobody active does it
         return BookingResult(Outcome.SERVICE_INACTIVE)
     service: Service = found
     offering = [s.id for s in specialists]

@@ -391,13 +391,20 @@ async def test_cancel_button_asks_first_then_cancels(world: World, group: Chat) 
     assert text_of(question).startswith(f"Отменить запись #{booking}?")
     assert (await world.bookings())[0][2] == "active"
 
-    await group.press(question, text=T("admin.button.keep"))
+    keep = AdminBookingCb(action=AdminAction.KEEP, booking=booking).pack()
+    await group.press(question, data=keep)
+    assert text_of(group.current(question)) == T("admin.cancel.kept", id=booking)
+    await group.press(question, data=keep)  # a double tap: the same answer, no error
     assert text_of(group.current(question)) == T("admin.cancel.kept", id=booking)
     assert (await world.bookings())[0][2] == "active"
 
     await group.press(agenda, text=T("admin.button.cancel", id=booking))
     question = group.messages[-1]
-    await group.press(question, text=T("admin.button.cancel_yes"))
+    yes = AdminBookingCb(action=AdminAction.CANCEL_YES, booking=booking).pack()
+    await group.press(question, data=yes)
+    assert text_of(group.current(question)) == T("admin.cancel.done", id=booking)
+    again = await group.press(question, data=yes)  # a double tap keeps the first answer
+    assert again.params.get("show_alert")
     assert text_of(group.current(question)) == T("admin.cancel.done", id=booking)
     assert (await world.bookings())[0][2] == "cancelled"
     assert text_of(world.flow.emulator.sent_to(ANN_ID)[-1]).startswith("К сожалению")

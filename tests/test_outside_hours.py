@@ -181,6 +181,7 @@ async def test_a_service_no_active_specialist_offers_is_not_bookable(
     catalog: CatalogService,
     add_service: AddService,
     clock: FakeClock,
+    tz: BaseTzInfo,
 ) -> None:
     cut = await add_service()
     beard = await add_service("Beard", 30, 700)
@@ -198,6 +199,11 @@ async def test_a_service_no_active_specialist_offers_is_not_bookable(
     assert [s.id for s in await catalog.list_services(bookable_only=False)] == [cut.id, beard.id]
     refused = await booking.select(1, beard.id)
     assert refused == BookingResult(Outcome.SERVICE_INACTIVE)
+    # Confirm on a stale card says the same, for any specialist or the one who went away.
+    start = at(tz, THU, "12:00")
+    for who in (None, anna.id):
+        made = await booking.book(1, beard.id, start, specialist_id=who)
+        assert made.outcome is Outcome.SERVICE_INACTIVE
 
 
 async def test_the_cancel_waits_for_a_change_of_hours_in_flight(

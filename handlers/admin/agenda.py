@@ -17,7 +17,7 @@ from handlers.admin import views as av
 from handlers.admin.args import MAX_TEXT, clean_text, parse_day, parse_id, words
 from handlers.admin.common import say, send, single_id, usage_error
 from handlers.callback_data import AdminBookingCb
-from handlers.common import alert, reply
+from handlers.common import alert, reply, show
 from handlers.views.base import Screen
 from services.notifier import Notifier, count_told
 from services.staff import StaffService
@@ -181,9 +181,7 @@ async def keep_button(
     if await staff.get(booking_id) is None:
         await alert(callback, t("admin.booking.not_found", id=booking_id))
         return
-    await callback.answer()
-    if (message := _message(callback)) is not None:
-        await message.edit_text(t("admin.cancel.kept", id=booking_id))
+    await show(callback, Screen(t("admin.cancel.kept", id=booking_id)))
 
 
 async def cancel_yes_button(
@@ -195,13 +193,16 @@ async def cancel_yes_button(
     notifier: Notifier,
 ) -> None:
     booking_id = callback_data.booking
-    if await staff.get(booking_id) is None:
+    details = await staff.get(booking_id)
+    if details is None:
         await alert(callback, t("admin.booking.not_found", id=booking_id))
         return
+    if not details.booking.is_active:  # a second tap: the first one's answer stays on screen
+        status = av.status_text(t, details.booking.status)
+        await alert(callback, t("admin.cancel.not_active", id=booking_id, status=status))
+        return
     text = await _cancel(t, staff, actor, notifier, booking_id, "")
-    await callback.answer()
-    if (message := _message(callback)) is not None:
-        await message.edit_text(text)
+    await show(callback, Screen(text))
 
 
 async def _mark(
