@@ -536,12 +536,12 @@ async def test_a_late_start_cannot_run_into_the_next_days_first_booking(
     assert at(tz, WED, "23:00") in await booking.free_times(service.id, WED)
 
 
-async def test_a_service_nobody_offers_any_more_is_outside_hours(
+async def test_a_service_nobody_offers_any_more_cannot_be_booked(
     booking: ClientBookingService, add_service: AddService, db: Database, tz: BaseTzInfo
 ) -> None:
     service = await add_service()
     await db.write(lambda c: c.execute("UPDATE specialists SET is_active = 0"))
     refused = await booking.book(ALICE, service.id, at(tz, WED, "10:00"))
-    assert refused.outcome is Outcome.OUTSIDE_HOURS
-    unknown = await booking.book(ALICE, service.id, at(tz, WED, "10:00"), specialist_id=1)
-    assert unknown.outcome is Outcome.UNKNOWN_SPECIALIST
+    assert refused.outcome is Outcome.SERVICE_INACTIVE
+    named = await booking.book(ALICE, service.id, at(tz, WED, "10:00"), specialist_id=1)
+    assert named.outcome is Outcome.SERVICE_INACTIVE
