@@ -158,22 +158,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone '{value}' (use an IANA name like Europe/Moscow)")
         return value
 
-    @field_validator("admin_digest_time")
+    @field_validator("admin_digest_time", "backup_time")
     @classmethod
-    def _digest_time(cls, value: str | None) -> str | None:
+    def _time_of_day(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            minutes = parse_time(value)
-        except HoursFormatError as exc:
-            raise ValueError(str(exc)) from None
-        if minutes >= 24 * 60:
-            raise ValueError("must be a time of day, 00:00-23:59")
-        return value.strip()
-
-    @field_validator("backup_time")
-    @classmethod
-    def _backup_time(cls, value: str) -> str:
         try:
             minutes = parse_time(value)
         except HoursFormatError as exc:

@@ -238,28 +238,28 @@ class ApiObserver(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        name = method.__api_method__
         try:
             response = await make_request(bot, method)
-        except TelegramRetryAfter:
-            self._count(name, "429", answered=True)
+        except TelegramAPIError as exc:
+            self._count(method.__api_method__, _api_result(exc))
             raise
-        except TelegramForbiddenError:
-            self._count(name, "403", answered=True)
-            raise
-        except TelegramServerError:
-            self._count(name, "5xx", answered=False)
-            raise
-        except TelegramNetworkError:
-            self._count(name, "network", answered=False)
-            raise
-        except TelegramAPIError:
-            self._count(name, "4xx", answered=True)
-            raise
-        self._count(name, "ok", answered=True)
+        self._count(method.__api_method__, "ok")
         return response
 
-    def _count(self, method: str, result: str, *, answered: bool) -> None:
+    def _count(self, method: str, result: str) -> None:
         API_CALLS.labels(method, result).inc()
-        if answered and self.on_answer is not None:
-            self.on_answer()
+        if result not in ("5xx", "network") and self.on_answer is not None:
+            self.on_answer()  # Telegram answered, if only to refuse
+
+
+def _api_result(exc: TelegramAPIError) -> str:
+    """A Bot API error's class, as the metrics name it."""
+    if isinstance(exc, TelegramRetryAfter):
+        return "429"
+    if isinstance(exc, TelegramForbiddenError):
+        return "403"
+    if isinstance(exc, TelegramServerError):
+        return "5xx"
+    if isinstance(exc, TelegramNetworkError):
+        return "network"
+    return "4xx"

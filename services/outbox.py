@@ -53,6 +53,7 @@ from domain.notices import (
 )
 from domain.reminders import (
     DueEntry,
+    DueNotice,
     DueReminder,
     RecipientBlocked,
     ReminderChannel,
@@ -133,6 +134,13 @@ def _noting(
         return claimed, looked_at, part
 
     return unit
+
+
+def _skip(
+    conn: Conn, report: DispatchReport, entry: DueEntry | DueNotice, reason: str, now: datetime
+) -> None:
+    queue.set_status(conn, entry.reminder_id, ReminderStatus.SKIPPED, now, reason=reason)
+    report.note("skipped", entry.reminder_id, entry.kind)
 
 
 def skip_reason(entry: DueEntry, now: datetime) -> str | None:
@@ -263,10 +271,7 @@ class OutboxService:
                 continue  # not closed yet (complete_past runs first): ask on a later poll
             reason = skip_reason(entry, now)
             if reason is not None:
-                queue.set_status(
-                    conn, entry.reminder_id, ReminderStatus.SKIPPED, now, reason=reason
-                )
-                report.note("skipped", entry.reminder_id, entry.kind)
+                _skip(conn, report, entry, reason, now)
                 continue
             queue.claim(conn, entry.reminder_id, now, self.owner, now + self.lease)
             reminder = DueReminder(
@@ -304,10 +309,7 @@ class OutboxService:
             assert details is not None  # rows go with their booking (ON DELETE CASCADE)
             if entry.kind in OF_AN_ACTIVE_BOOKING and not details.booking.is_active:
                 reason = f"booking {details.booking.status}"
-                queue.set_status(
-                    conn, entry.reminder_id, ReminderStatus.SKIPPED, now, reason=reason
-                )
-                report.note("skipped", entry.reminder_id, entry.kind)
+                _skip(conn, report, entry, reason, now)
                 continue
             if entry.attempts >= MAX_ATTEMPTS:  # interrupted that often: the notice is the cause
                 reason = f"gave up after {entry.attempts} interrupted tries"
@@ -322,10 +324,7 @@ class OutboxService:
                 if verdict is CardVerdict.SKIP:
                     cap = self.rules.admin_cards_per_client_hour
                     reason = f"over the cap of {cap} cards an hour about one client"
-                    queue.set_status(
-                        conn, entry.reminder_id, ReminderStatus.SKIPPED, now, reason=reason
-                    )
-                    report.note("skipped", entry.reminder_id, entry.kind)
+                    _skip(conn, report, entry, reason, now)
                     continue
                 if verdict is CardVerdict.PAUSE:
                     kind = NoticeKind.CARDS_PAUSED

@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 
 from database.observe import TxWatch
 from database.sqlite import SqliteDatabase
@@ -19,10 +23,12 @@ from domain.notices import CardVerdict
 from domain.rules import Rules
 from handlers.backups import make_backup_report
 from handlers.callback_data import Destination, Nav
+from handlers.middlewares import ApiObserver
 from services.health import Health
 from tests.conftest import at, require_service
-from tests.support.botapi_emulator import FakeUser
+from tests.support.botapi_emulator import BotAPIEmulator, FakeUser
 from tests.support.clock import FakeClock
+from tests.test_e2e import closed_port
 from tests.test_flow_client import (  # noqa: F401 - fixtures used by name
     ANN_ID,
     TR,
@@ -343,3 +349,46 @@ async def test_backup_trouble_and_recovery_reach_the_admin_chat(
     assert "No space left on device: <disk>" in failed  # escaped, shown as written
     assert failed.startswith(t("admin.backup.failed", folder="", reason="")[:20])
     assert again == t("admin.backup.works_again", folder=str(tmp_path / "backups"))
+
+
+# ------------------------------------------------------------------ Bot API calls
+
+
+async def test_bot_api_calls_are_counted_by_result_and_keep_the_contact_fresh() -> None:
+    def calls(result: str) -> float:
+        return sample("bot_telegram_api_calls_total", method="sendMessage", result=result)
+
+    results = ("ok", "429", "403", "4xx", "5xx", "network")
+    before = {result: calls(result) for result in results}
+    answers = []
+    async with BotAPIEmulator() as api:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api.base_url))
+        session.middleware(ApiObserver(lambda: answers.append(1)))
+        bot = Bot("123456:TEST-token_abcdefghijklmnop", session=session)
+        try:
+            await bot.send_message(ANN_ID, "fine")
+            faults = ((429, "Too Many Requests", 1), (403, "blocked", None), (400, "bad", None))
+            for code, text, wait in (*faults, (502, "Bad Gateway", None)):
+                api.fail_next("sendMessage", error_code=code, description=text, retry_after=wait)
+                with pytest.raises(TelegramAPIError):
+                    await bot.send_message(ANN_ID, "refused")
+        finally:
+            await bot.session.close()
+    bot = Bot(
+        "123456:TEST-token_abcdefghijklmnop",
+        session=_observed_session(f"http://127.0.0.1:{closed_port()}"),
+    )
+    try:
+        with pytest.raises(TelegramNetworkError):
+            await bot.send_message(ANN_ID, "nobody there")
+    finally:
+        await bot.session.close()
+    moved = {result: calls(result) - before[result] for result in results}
+    assert moved == {"ok": 1, "429": 1, "403": 1, "4xx": 1, "5xx": 1, "network": 1}
+    assert len(answers) == 4  # an answer, even a refusal, is contact; a 5xx or no answer is not
+
+
+def _observed_session(url: str) -> AiohttpSession:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(url))
+    session.middleware(ApiObserver())
+    return session
