@@ -252,15 +252,57 @@ class _Job(Generic[T]):
 
 
 def _run_batch(conn: SqliteConn, jobs: list[_Job[Any]], watch: TxWatch) -> list[tuple[bool, Any]]:
-    """Runs on the writer thread: each unit of work in its own transaction; results or errors."""
-    outcomes: list[tuple[bool, Any]] = []
-    for job in jobs:
-        try:
-            transaction = functools.partial(run_in_transaction, conn, job.work, "BEGIN IMMEDIATE")
-            outcomes.append((True, watch.run(job.label, "write", transaction)))
-        except Exception as exc:
-            outcomes.append((False, exc))
+    """Runs on the writer thread: the batch's units in one transaction (group commit), each
+    inside a SAVEPOINT of its own, so a failing unit rolls back alone; one COMMIT, so one
+    fsync, for the lot. Nobody hears back before that COMMIT is durable: a crash before it
+    loses only units no caller was told of.
+
+    If the COMMIT itself fails (a deferred constraint is checked there, for every unit at once;
+    the disk is full), the batch is rolled back and its units run again one transaction each:
+    only the one at fault fails. Running a unit again is safe (see db_retry.py)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except Exception as exc:  # the file is locked by another process: the lot is retried
+        return [(False, exc)] * len(jobs)
+    try:
+        outcomes = [
+            watch.run(job.label, "write", functools.partial(_run_unit, conn, job.work))
+            for job in jobs
+        ]
+        watch.run("commit", "write", lambda: conn.execute("COMMIT"))
+    except Exception as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if len(jobs) == 1 or is_busy_error(exc):
+            return [(False, exc)] * len(jobs)
+        logger.warning("a batch of %d units failed to commit (%s); each runs alone", len(jobs), exc)
+        return [_run_alone(conn, job, watch) for job in jobs]
     return outcomes
+
+
+def _run_unit(conn: SqliteConn, work: Work[Any]) -> tuple[bool, Any]:
+    """One unit inside the batch's transaction: its changes stay, or are undone alone."""
+    conn.execute("SAVEPOINT unit")
+    try:
+        result = work(conn)
+    except Exception as exc:
+        if not conn.in_transaction:
+            # SQLite rolled the whole transaction back (SQLITE_FULL, an I/O error...): the
+            # units before this one are gone too. Fail the batch; nobody was told yet.
+            raise
+        conn.execute("ROLLBACK TO unit")
+        conn.execute("RELEASE unit")
+        return False, exc
+    conn.execute("RELEASE unit")
+    return True, result
+
+
+def _run_alone(conn: SqliteConn, job: _Job[Any], watch: TxWatch) -> tuple[bool, Any]:
+    try:
+        transaction = functools.partial(run_in_transaction, conn, job.work, "BEGIN IMMEDIATE")
+        return True, watch.run(job.label, "write", transaction)
+    except Exception as exc:
+        return False, exc
 
 
 async def _on_thread(conn: aiosqlite.Connection, work: Callable[[SqliteConn], T]) -> T:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -12,6 +15,9 @@ import pytest
 from database.engine import Conn, Database
 from database.sqlite import SqliteDatabase
 from tests.conftest import sqlite_only
+from utils import metrics
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @sqlite_only
@@ -40,6 +46,79 @@ async def test_units_of_work_queued_together_are_still_separate_transactions(
     assert results[3] == 1
     values = await db.read(lambda c: [r[0] for r in c.execute("SELECT v FROM t ORDER BY v")])
     assert values == [1, 2]  # 100 was rolled back with its failing unit
+
+
+def commits() -> float:
+    """SQLite COMMITs the writer has made (each one an fsync with synchronous=FULL)."""
+    value = metrics.REGISTRY.get_sample_value(
+        "bot_db_transaction_seconds_count", {"label": "commit", "mode": "write"}
+    )
+    return value or 0.0
+
+
+@sqlite_only
+async def test_units_queued_together_share_one_commit(db: Database) -> None:
+    await db.write(lambda c: c.execute("CREATE TABLE t (v INTEGER)"))
+    before = commits()
+    await asyncio.gather(
+        *(db.write(lambda c: c.execute("INSERT INTO t VALUES (1)")) for _ in range(20))
+    )
+    assert commits() - before == 1  # one batch, one COMMIT, every caller answered after it
+    assert await db.read(lambda c: c.execute("SELECT count(*) FROM t").fetchone()[0]) == 20
+
+
+@sqlite_only
+async def test_a_unit_that_spoils_the_whole_commit_fails_alone(db: Database) -> None:
+    """A deferred constraint is checked only at COMMIT, for the whole batch: the batch is
+    rolled back and its units run again one transaction each, so only the culprit fails."""
+
+    def tables(c: Conn) -> None:
+        c.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        c.execute(
+            "CREATE TABLE child (v INTEGER, parent_id INTEGER REFERENCES parent (id)"
+            " DEFERRABLE INITIALLY DEFERRED)"
+        )
+        c.execute("INSERT INTO parent VALUES (1)")
+
+    await db.write(tables)
+
+    def child(value: int, parent: int) -> Callable[[Conn], int]:
+        return lambda c: c.execute("INSERT INTO child VALUES (?, ?)", (value, parent)).rowcount
+
+    results = await asyncio.gather(
+        db.write(child(1, 1)), db.write(child(2, 99)), db.write(child(3, 1)), return_exceptions=True
+    )
+    assert results[0] == 1 and results[2] == 1
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    values = await db.read(lambda c: [r[0] for r in c.execute("SELECT v FROM child ORDER BY v")])
+    assert values == [1, 3]
+
+
+async def test_a_kill_mid_batch_loses_no_acknowledged_write(tmp_path: Path) -> None:
+    path = tmp_path / "storm.db"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.support.write_storm",
+        str(path),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    acknowledged: list[int] = []
+    try:
+        async with asyncio.timeout(60):
+            while len(acknowledged) < 2_000:
+                line = await proc.stdout.readline()
+                assert line, "the writer stopped"
+                acknowledged.append(int(line))
+    finally:
+        proc.kill()  # SIGKILL: in the middle of a batch, with others queued behind it
+        await proc.wait()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        committed = {row[0] for row in conn.execute("SELECT n FROM acked")}
+    assert set(acknowledged) <= committed
+    assert len(committed) >= len(acknowledged)
 
 
 @sqlite_only
