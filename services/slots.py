@@ -17,6 +17,7 @@ import bisect
 import calendar
 import functools
 import itertools
+import math
 import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -168,7 +169,9 @@ def iter_free_starts(
     first, last = q.bookable
     if not first <= day <= last:
         return
-    earliest, taken = to_ts(q.earliest), q.taken_seconds
+    # Rounded up, as Confirm compares exact instants: a start half a second too soon is not
+    # offered.
+    earliest, taken = math.ceil(q.earliest.timestamp()), q.taken_seconds
     key = (day, q.tz, tuple(hours), q.duration_minutes, q.rules.step_minutes)
     for start, ts in zip(_candidates(*key), _candidate_stamps(*key), strict=True):
         if ts >= earliest and busy.is_free(ts, ts + taken):

@@ -327,9 +327,10 @@ async def test_a_slow_transaction_is_logged_with_its_label(
             await db.write(lambda c: c.execute("CREATE TABLE t (x)"), "make.table")
             await db.read(lambda c: c.execute("SELECT count(*) FROM t").fetchone(), "count.t")
     slow = [r.getMessage() for r in caplog.records if r.name == "database.slow"]
-    assert len(slow) == 2
+    assert len(slow) == 3, slow  # the unit, its batch's COMMIT, the read
     assert re.match(r"slow transaction make\.table \(write\): \d+ ms", slow[0])
-    assert slow[1].startswith("slow transaction count.t (read)")
+    assert slow[1].startswith("slow transaction commit (write)")
+    assert slow[2].startswith("slow transaction count.t (read)")
     caplog.clear()
 
 

@@ -147,6 +147,20 @@ def test_busy_intervals_and_lead_time() -> None:
     assert local_labels(zone, later) == ["12:30"]
 
 
+def test_a_start_a_fraction_of_a_second_too_soon_is_not_offered() -> None:
+    """The list and the check at Confirm agree to the microsecond: a start the check would
+    refuse as too soon (by half a second) is not offered."""
+    zone, day = "Europe/Moscow", date(2026, 12, 2)
+    rules = Rules(get_tz(zone), step_minutes=30, min_lead_minutes=60, horizon_days=30)
+    now = utc("2026-12-02T06:00:00.5")  # 09:00:00.5 local: 10:00 is half a second too soon
+    offered = starts(zone, day, "wed 10:00-12:00", now=now, rules=rules)
+    assert local_labels(zone, offered) == ["10:30", "11:00", "11:30"]
+    ten = utc("2026-12-02T07:00")
+    assert ten < rules.earliest_start(now)  # what Confirm checks (services/placement.py)
+    on_time = starts(zone, day, "wed 10:00-12:00", now=utc("2026-12-02T06:00"), rules=rules)
+    assert local_labels(zone, on_time)[0] == "10:00"
+
+
 def test_busy_index_edges() -> None:
     index = BusyIndex([BusyInterval(1, 100, 200, 1), BusyInterval(1, 300, 400, 2)])
     assert index.is_free(0, 100)  # touching the start is fine
