@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run servers test lint bench migrate clean
+.PHONY: run servers test lint bench bench-pipeline migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: lint
 
 bench: $(VENV)/.runtime $(VENV)/.servers
 	$(BIN)/python -m benchmarks.booking
+
+# bot.py against a bare aiogram bot, through a local Bot API, measured from outside (a few minutes).
+bench-pipeline: $(VENV)/.runtime
+	$(BIN)/python -m benchmarks.pipeline
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -209,7 +209,9 @@ class BotProcess:
         except OSError:
             return ""
 
-    def log_counts(self) -> dict[str, int]:
+    def log_counts(self, notable: list[str] | None = None) -> dict[str, int]:
+        """Lines, errors, warnings and tracebacks in the bot's log; the first few warning and
+        error lines go to ``notable``."""
         counts = {"lines": 0, "error": 0, "warning": 0, "traceback": 0}
         try:
             text = self.log.read_text(errors="replace")
@@ -217,12 +219,17 @@ class BotProcess:
             return counts
         for line in text.splitlines():
             counts["lines"] += 1
+            bad = True
             if " ERROR " in line or line.startswith("ERROR:"):
                 counts["error"] += 1
             elif " WARNING " in line or line.startswith("WARNING:"):
                 counts["warning"] += 1
+            else:
+                bad = False
             if line.startswith("Traceback"):
                 counts["traceback"] += 1
+            if bad and notable is not None and len(notable) < 5:
+                notable.append(line[:300])
         return counts
 
 
@@ -348,6 +355,7 @@ class BotRun:
     modes: list[ModeResult] = field(default_factory=list)
     exit_code: int | None = None
     log: dict[str, int] = field(default_factory=dict)
+    log_notable: list[str] = field(default_factory=list)  # the first warnings and errors
     sink_calls: dict[str, int] = field(default_factory=dict)
     unmatched_replies: int = 0
     get_updates_calls: int = 0
@@ -605,7 +613,7 @@ async def run_bot(name: str, plan: Plan, workdir: Path, command: list[str] | Non
         run.exit_code = await bot.stop()
         await sink.close()
         for process in processes:
-            for key, count in process.log_counts().items():
+            for key, count in process.log_counts(run.log_notable).items():
                 run.log[key] = run.log.get(key, 0) + count
         run.sink_calls = dict(sorted(sink.calls.items()))
         run.unmatched_replies = sink.unmatched_replies
@@ -1020,6 +1028,8 @@ async def amain(args: argparse.Namespace) -> int:
             f"{run.log.get('warning', 0)} warnings; getUpdates calls {run.get_updates_calls}; "
             f"unmatched replies {run.unmatched_replies}; exit code {run.exit_code}"
         )
+        for line in run.log_notable:
+            print(f"  log: {line}")
         replies = [m.sample_reply for m in run.modes if m.sample_reply]
         if replies:
             print(f"  a reply: {replies[0]!r}")

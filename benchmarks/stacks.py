@@ -10,7 +10,8 @@ function that called ``execute``).
 
 The summary: samples by thread; by the library of the innermost frame (self time); the
 functions on the stack of the most samples (inclusive, each counted once a stack); named
-suspects (inclusive); and the heaviest stacks, cut to their innermost frames.
+suspects (inclusive: a middleware's own work, not what it wraps); and the heaviest stacks, cut
+to their innermost frames.
 """
 
 from __future__ import annotations
@@ -77,14 +78,24 @@ SUSPECTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("set_result", "aiosqlite/"),
         ),
     ),
+    (
+        "sync callbacks sent to a thread (aiogram's asyncio.to_thread; pool threads)",
+        (("to_thread", "asyncio/threads.py"), ("_worker", "concurrent/futures/thread.py")),
+    ),
     ("logging (any logger call)", (("", "logging/"), ("", "logging_setup.py"))),
     ("i18n (Translator)", (("", "utils/i18n.py"),)),
     ("views (screens, keyboards)", (("", "handlers/views/"),)),
     ("metrics (prometheus_client)", (("", "prometheus_client/"),)),
-    ("UpdateObserver middleware", (("UpdateObserver.__call__", ""),)),
-    ("NotifierMiddleware", (("NotifierMiddleware.__call__", ""),)),
-    ("InFlightMiddleware", (("InFlightMiddleware.__call__", ""),)),
-    ("FSM (state.clear, storage)", (("", "aiogram/fsm/"),)),
+    ("log context (bound/bind)", (("bound", "logging_setup.py"), ("bind", "logging_setup.py"))),
+    (
+        "Notifier built per update",
+        (("Notifier.__init__", ""), ("TelegramOutbox.__init__", ""), ("<lambda>", "handlers/")),
+    ),
+    ("InFlight tracking", (("InFlight.", "utils/lifecycle.py"),)),
+    (
+        "FSM state (FSMContext, storage)",
+        (("FSMContext.", "aiogram/fsm/context.py"), ("", "aiogram/fsm/storage/")),
+    ),
     ("pydantic (validate/dump)", (("", "pydantic"),)),
     ("scheduler (APScheduler jobs)", (("", "apscheduler/"),)),
 )

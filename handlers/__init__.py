@@ -12,6 +12,7 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from config import Settings
 from handlers import booking, errors, my_bookings, registration, reminders, start
 from handlers.admin import router as admin
+from handlers.filters import inline
 from handlers.middlewares import (
     ClientContext,
     InFlightMiddleware,
@@ -93,8 +94,8 @@ def build_dispatcher(
     clients = Router(name="clients")
     # The client conversation lives in private chats only; groups (the admin chat) are not
     # clients' business.
-    clients.message.filter(F.chat.type == ChatType.PRIVATE)
-    clients.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    clients.message.filter(inline(F.chat.type == ChatType.PRIVATE))
+    clients.callback_query.filter(inline(F.message.chat.type == ChatType.PRIVATE))
     context = ClientContext(container.clients, tr, settings.default_language)
     clients.message.middleware(context)
     clients.callback_query.middleware(context)

@@ -11,6 +11,7 @@ from config import Settings
 from domain.errors import StorageUnavailable
 from handlers.callback_data import Label, Noop
 from handlers.common import alert
+from handlers.filters import inline
 from services.clients import ClientService
 from utils.i18n import Translations, Translator
 
@@ -78,6 +79,6 @@ def make_router() -> Router:
     router.callback_query.register(closed_day, Noop.filter(F.why == Label.CLOSED_DAY))
     router.callback_query.register(label, Noop.filter())
     router.callback_query.register(stale_button)
-    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(unknown_command, inline(F.text.startswith("/")))
     router.message.register(stray_message)
     return router

@@ -19,6 +19,7 @@ from domain.clients import Client, NameProblem, RegistrationStep, clean_name
 from domain.rules import Business
 from handlers.callback_data import Destination, Nav
 from handlers.common import reply, show
+from handlers.filters import inline
 from handlers.views import booking as views
 from handlers.views.base import Screen
 from services.catalog import CatalogService
@@ -176,9 +177,9 @@ def make_router() -> Router:
     router.message.register(book_command, Command("book"), StateFilter("*"))
     router.callback_query.register(book_button, Nav.filter(F.to == Destination.BOOK))
     # Commands pass through registration: /my, /help, /start... work (and leave it) as always.
-    not_command = ~F.text.startswith("/")
-    router.message.register(got_name, Registration.name, F.text, not_command)
-    router.message.register(got_phone, Registration.phone, F.contact)
+    not_command = inline(~F.text.startswith("/"))
+    router.message.register(got_name, StateFilter(Registration.name), inline(F.text), not_command)
+    router.message.register(got_phone, StateFilter(Registration.phone), inline(F.contact))
     registering = StateFilter(Registration.name, Registration.phone)
     router.message.register(registration_other, registering, not_command)
     return router

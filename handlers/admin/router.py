@@ -26,6 +26,7 @@ from handlers.admin.common import say
 from handlers.admin.views import help_text
 from handlers.callback_data import AdminAction, AdminBookingCb, DayOffAction, DayOffCb
 from handlers.common import alert
+from handlers.filters import inline
 from handlers.middlewares import AdminContext
 from utils.i18n import Translations, Translator
 
@@ -134,20 +135,20 @@ def make_router(settings: Settings, translations: Translations) -> Router:
     """A fresh router each call: a Router can belong to only one Dispatcher."""
     router = Router(name="admin")
     staff_router = Router(name="admin_staff")
-    staff_router.message.filter(_from_staff(settings))
-    staff_router.callback_query.filter(_pressed_by_staff(settings))
+    staff_router.message.filter(inline(_from_staff(settings)))
+    staff_router.callback_query.filter(inline(_pressed_by_staff(settings)))
     context = AdminContext(translations(settings.default_language))
     staff_router.message.middleware(context)
     staff_router.callback_query.middleware(context)
 
     register = staff_router.message.register
-    group_only = F.chat.id == settings.admin_chat_id
+    group_only = inline(F.chat.id == settings.admin_chat_id)
     register(help_command, Command("help"), group_only)
     register(help_command, Command("admin"))
     for command in COMMANDS:
         register(command.handler, Command(command.name))
     # In the admin group an unknown command is a typo; in a private chat it is the client's.
-    register(unknown_command, group_only, F.text.startswith("/"))
+    register(unknown_command, group_only, inline(F.text.startswith("/")))
     for action, handler in BOOKING_BUTTONS.items():
         staff_router.callback_query.register(handler, AdminBookingCb.filter(F.action == action))
     for choice, choice_handler in OUTSIDE_HOURS_BUTTONS.items():
@@ -161,7 +162,9 @@ def make_router(settings: Settings, translations: Translations) -> Router:
     guard.callback_query.register(not_admin_button, DayOffCb.filter())
     if settings.admin_chat_id is not None:
         # The client routers ignore groups: forged or outdated data in the admin chat ends here.
-        guard.callback_query.register(stale_button, F.message.chat.id == settings.admin_chat_id)
+        guard.callback_query.register(
+            stale_button, inline(F.message.chat.id == settings.admin_chat_id)
+        )
 
     router.include_routers(staff_router, guard)
     return router
