@@ -130,16 +130,16 @@ def _base_env() -> dict[str, str]:
 
 def read_rss_kb(pid: int) -> tuple[int, int]:
     """(VmRSS, VmHWM) in kB from /proc/<pid>/status; (0, 0) when gone."""
-    rss = hwm = 0
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-            elif line.startswith("VmHWM:"):
-                hwm = int(line.split()[1])
-    except OSError:
-        pass
-    return rss, hwm
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # the process has exited
+        return 0, 0
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+
+    def kb(name: str) -> int:
+        return int(fields.get(name, "0").split()[0])
+
+    return kb("VmRSS"), kb("VmHWM")
 
 
 def read_machine_busy_s() -> float:

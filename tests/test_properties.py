@@ -21,6 +21,7 @@ examples each time.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import itertools
 import logging
@@ -195,11 +196,8 @@ class Stage:
         nothing has started (no marks); no booking lies outside its hours (the closed day has
         none), so "cancel them all" finds nothing.
         """
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             staff_action = AdminBookingCb.unpack(data)
-        except (TypeError, ValueError):
-            pass
-        else:
             return (
                 presser.staff
                 and staff_action.action is AdminAction.CANCEL_YES

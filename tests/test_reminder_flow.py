@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import digest_missed, digest_trigger
 from config import load_settings
 from handlers.digest import make_digest
 from handlers.notify import TelegramOutbox
+from handlers.scheduler import digest_missed, digest_trigger
 from services.outbox import OutboxService
 from tests import test_flow_client as flow_tests
 from tests.conftest import ADMIN, at
