@@ -1,10 +1,19 @@
 """Part 2: the month calendar and one day's free times on a database holding 10,000 active
-bookings of 20 specialists. See benchmarks/booking.py."""
+bookings of 20 specialists (benchmarks/booking.py), and the calendar's cost against the table's
+size: ``python -m benchmarks.calendar`` times it at 1,000, 10,000 and 100,000 bookings, writes
+benchmarks/results/calendar.json, and with ``--plot FILE`` draws the curve (matplotlib)."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import math
 import random
+import statistics
+from collections.abc import Awaitable
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -14,7 +23,9 @@ from benchmarks.common import (
     BUSY_TIMEOUT_MS,
     CAL_BOOKINGS,
     CAL_CLIENTS,
+    CAL_RUNS,
     CAL_SPECIALISTS,
+    CAL_WARMUP,
     CLOSE_MINUTE,
     DURATION,
     HOURS,
@@ -26,6 +37,8 @@ from benchmarks.common import (
     Timing,
     at,
     new_clock,
+    percentile,
+    remove_db,
     timed,
 )
 from database.engine import Conn
@@ -33,6 +46,7 @@ from database.migrate import migrate
 from database.migrations.base import MigrationContext
 from database.sqlite import SqliteDatabase
 from services.booking import ClientBookingService
+from services.calendar import MonthCache
 from services.catalog import CatalogService
 from services.schedule import ScheduleService
 from utils.hours import parse_weekly
@@ -53,8 +67,10 @@ def _december_plan(rng: random.Random) -> dict[date, float]:
     return plan
 
 
-async def prepare_calendar(path: Path) -> tuple[int, dict[str, Any]]:
-    """20 specialists with the same hours, one service, 10,000 active bookings."""
+async def prepare_calendar(path: Path, total: int = CAL_BOOKINGS) -> tuple[int, dict[str, Any]]:
+    """20 specialists with the same hours, one service, ``total`` active bookings: December
+    as _december_plan() books it (a random part of it when ``total`` is smaller), the rest on
+    earlier days, at most half of their slots."""
     migrate(path, MigrationContext(tz=TZ, now=NOW))
     clock = new_clock()
     rng = random.Random(20261201)
@@ -83,11 +99,14 @@ async def prepare_calendar(path: Path) -> tuple[int, dict[str, Any]]:
                 for minute in hours:
                     if share >= 1.0 or rng.random() < share:
                         chosen.append((sid, at(day, minute)))
+        sampled = len(chosen) > total
+        if sampled:
+            chosen = rng.sample(chosen, total)
         december = len(chosen)
-        past_first = date(2026, 1, 1)
-        past_days = [past_first + timedelta(days=n) for n in range((TODAY - past_first).days)]
         slots_per_day = len(ids) * len(hours)
-        picks = rng.sample(range(len(past_days) * slots_per_day), CAL_BOOKINGS - december)
+        past = max(334, math.ceil(2 * (total - december) / slots_per_day))
+        past_days = [TODAY - timedelta(days=n) for n in range(past, 0, -1)]
+        picks = rng.sample(range(len(past_days) * slots_per_day), total - december)
         for pick in picks:
             day_index, rest = divmod(pick, slots_per_day)
             sid_index, hour_index = divmod(rest, len(hours))
@@ -135,7 +154,7 @@ async def prepare_calendar(path: Path) -> tuple[int, dict[str, Any]]:
                 c.execute("SELECT count(*) FROM bookings WHERE status = 'active'").fetchone()[0]
             )
         )
-    full_days = sorted(d.isoformat() for d, share in plan.items() if share >= 1.0)
+    full_days = [] if sampled else sorted(d.isoformat() for d, s in plan.items() if s >= 1.0)
     info = {
         "specialists": len(ids),
         "active_bookings": stored,
@@ -147,13 +166,20 @@ async def prepare_calendar(path: Path) -> tuple[int, dict[str, Any]]:
     return service.id, info
 
 
-async def run_calendar(path: Path) -> tuple[list[Timing], dict[str, Any]]:
-    service_id, info = await prepare_calendar(path)
+async def run_calendar(
+    path: Path, total: int = CAL_BOOKINGS
+) -> tuple[list[Timing], dict[str, Any]]:
+    service_id, info = await prepare_calendar(path, total)
     day = date(2026, 12, 10)  # a partly booked Thursday
     info["free_times_day"] = day.isoformat()
     async with SqliteDatabase(path, busy_timeout_ms=BUSY_TIMEOUT_MS) as db:
         service = ClientBookingService(db, RULES, new_clock())
         year, month = TODAY.year, TODAY.month
+
+        def afresh() -> Awaitable[set[date]]:
+            service.months = MonthCache()  # as the first read after a start
+            return service.calendar(service_id, year, month)
+
         timings = [
             await timed(
                 "calendar, any specialist", lambda: service.calendar(service_id, year, month)
@@ -169,5 +195,111 @@ async def run_calendar(path: Path) -> tuple[list[Timing], dict[str, Any]]:
                 f"free_times {day:%d.%m}, one",
                 lambda: service.free_times(service_id, day, specialist_id=1),
             ),
+            await timed("calendar, any, computed afresh", afresh),
+            await _after_each_change(db, service, service_id),
         ]
     return timings, info
+
+
+async def _after_each_change(
+    db: SqliteDatabase, service: ClientBookingService, service_id: int
+) -> Timing:
+    """The calendar read right after one specialist's free time changed (a booking, say, in
+    this process or another): that specialist's month is computed again, the others kept."""
+    ids = await db.read(lambda c: [int(r[0]) for r in c.execute("SELECT id FROM specialists")])
+    samples: list[float] = []
+    size = 0
+    for n in range(CAL_WARMUP + CAL_RUNS):
+        sid = ids[n % len(ids)]
+        await db.write(partial(_bump, specialist_id=sid))
+        began = perf_counter()
+        size = len(await service.calendar(service_id, TODAY.year, TODAY.month))
+        if n >= CAL_WARMUP:
+            samples.append(perf_counter() - began)
+    return Timing(
+        "calendar, any, after a change",
+        statistics.median(samples) * 1000,
+        percentile(samples, 95) * 1000,
+        min(samples) * 1000,
+        size,
+    )
+
+
+def _bump(conn: Conn, specialist_id: int) -> None:
+    conn.execute(
+        "INSERT INTO calendar_versions (specialist_id, version) VALUES (?, 1)"
+        " ON CONFLICT (specialist_id) DO UPDATE SET version = calendar_versions.version + 1",
+        (specialist_id,),
+    )
+
+
+SIZES = (1_000, 10_000, 100_000)
+CURVE_CALLS = (
+    "calendar, any specialist",
+    "calendar, any, after a change",
+    "calendar, any, computed afresh",
+)
+
+
+async def run_curve(directory: Path, sizes: tuple[int, ...] = SIZES) -> list[dict[str, Any]]:
+    """The calendar at each table size: the median of each way it is read."""
+    curve = []
+    for total in sizes:
+        path = directory / f"bench-calendar-{total}.db"
+        remove_db(path)
+        timings, info = await run_calendar(path, total)
+        by_name = {t.name: t.median_ms for t in timings}
+        curve.append(
+            {
+                "bookings": info["active_bookings"],
+                "december_bookings": info["december_bookings"],
+                **{name: by_name[name] for name in CURVE_CALLS},
+            }
+        )
+        remove_db(path)
+    return curve
+
+
+def plot(curve: list[dict[str, Any]], target: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(7, 4), dpi=100)
+    sizes = [point["bookings"] for point in curve]
+    for name in CURVE_CALLS:
+        axes.plot(sizes, [point[name] for point in curve], marker="o", label=name)
+    axes.axhline(2.0, color="grey", linestyle="--", linewidth=1, label="goal: 2 ms")
+    axes.set_xscale("log")
+    axes.set_xlabel("active bookings stored (20 specialists)")
+    axes.set_ylabel("median ms per month view")
+    axes.set_title("Month calendar for any specialist, by table size")
+    axes.legend()
+    axes.grid(True, which="both", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(target)
+    pyplot.close(figure)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The month calendar against the table's size.")
+    parser.add_argument("--dir", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--plot", type=Path, help="draw the curve into this PNG")
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    curve = asyncio.run(run_curve(args.dir))
+    print(f"{'bookings':>9}{'december':>10}" + "".join(f"{n[10:]:>26}" for n in CURVE_CALLS))
+    for point in curve:
+        print(
+            f"{point['bookings']:>9}{point['december_bookings']:>10}"
+            + "".join(f"{point[n]:>23.2f} ms" for n in CURVE_CALLS)
+        )
+    (args.dir / "calendar.json").write_text(json.dumps({"curve": curve}, indent=2) + "\n")
+    if args.plot:
+        plot(curve, args.plot)
+        print(f"plot: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()

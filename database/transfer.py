@@ -39,6 +39,8 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("audit_log", "id"),
     ("app_state", None),
 )
+# Kept by triggers from the tables above: filled as they are copied, never copied themselves.
+DERIVED = ("calendar_versions",)
 
 OVERLAPS_SQL = """
 SELECT a.id, b.id, a.specialist_id FROM bookings a JOIN bookings b
@@ -124,7 +126,7 @@ def _copy(reader: sqlite3.Connection, dsn: str) -> TransferReport:
 def _refuse_foreign_tables(dsn: str) -> None:
     """Tables that are not ours mean another application's database: not touched at all."""
     psycopg = require_module("psycopg", "PostgreSQL")
-    ours = {table for table, _ in TABLES} | {"schema_migrations"}
+    ours = {table for table, _ in TABLES} | {"schema_migrations", *DERIVED}
     try:
         with psycopg.connect(dsn, connect_timeout=5) as conn:
             found = {

@@ -20,6 +20,7 @@ from domain.catalog import ServiceInfo, Specialist
 from domain.outcomes import BookingResult, Outcome, Selection
 from domain.rules import Rules
 from services import placement
+from services.calendar import MonthCache
 from services.slots import available_days, free_starts, month_days
 from utils.logging_setup import bind
 from utils.metrics import BOOKINGS
@@ -42,6 +43,7 @@ class ClientBookingService:
         self.db = db
         self.rules = rules
         self.clock = clock
+        self.months = MonthCache()
 
     # ------------------------------------------------------------ changes
 
@@ -186,11 +188,18 @@ class ClientBookingService:
         specialist_id: int | None = None,
         moving_id: int | None = None,
     ) -> set[date]:
-        """Days of the month with at least one free start; bookings come from one query."""
-        now, rules = self.clock(), self.rules
+        """Days of the month with at least one free start (services/calendar.py). A move's
+        calendar, where the booking moved does not block itself, is computed afresh."""
+        now, rules, months = self.clock(), self.rules, self.months
         days = month_days(year, month)
 
         def work(conn: Conn) -> set[date]:
+            if moving_id is None:
+                offered = placement.offering(conn, rules, service_id, specialist_id, now)
+                if offered is None:
+                    return set()
+                ids, query = offered
+                return months.open_days(conn, ids, year, month, query)
             loaded = placement.load(
                 conn, rules, service_id, specialist_id, days[0], days[-1], now, moving_id
             )

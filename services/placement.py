@@ -93,13 +93,24 @@ def load(
     exclude_booking: int | None = None,
 ) -> Loaded | None:
     """None when the service cannot be booked at all (gone, switched off, or nobody does it)."""
+    offered = offering(conn, rules, service_id, specialist_id, now)
+    if offered is None:
+        return None
+    ids, query = offered
+    found, exceptions = schedules(conn, rules, ids, first, last, exclude_booking)
+    return Loaded(found, exceptions, query)
+
+
+def offering(
+    conn: Conn, rules: Rules, service_id: int, specialist_id: int | None, now: datetime
+) -> tuple[list[int], SlotQuery] | None:
+    """Who may take the service (all who offer it, or the one asked for if they do), and the
+    query for it; None when it cannot be booked at all (gone, switched off, nobody does it)."""
     service, specialists = catalog.service_and_specialists(conn, service_id)
     if service is None or not ServiceInfo(service, len(specialists)).bookable:
         return None
-    offering = [s.id for s in specialists]
-    ids = offering if specialist_id is None else [i for i in offering if i == specialist_id]
-    found, exceptions = schedules(conn, rules, ids, first, last, exclude_booking)
-    return Loaded(found, exceptions, SlotQuery.of(rules, service, now))
+    ids = [s.id for s in specialists if specialist_id in (None, s.id)]
+    return ids, SlotQuery.of(rules, service, now)
 
 
 def place(

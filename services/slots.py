@@ -206,6 +206,55 @@ def month_days(year: int, month: int) -> list[date]:
     return [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
 
 
+def last_free_start(
+    day: date, hours: Sequence[Interval], busy: BusyIndex, q: SlotQuery
+) -> int | None:
+    """The day's latest free start (a Unix time) whatever the clock says; None if none.
+
+    The day can be offered at ``q.now`` exactly when it is bookable and this start is not
+    before the earliest one (``open_days``): what a month of these depends on changes only
+    with the bookings and hours, never with the clock, so it can be kept (services/calendar.py).
+    """
+    taken = q.taken_seconds
+    key = (day, q.tz, tuple(hours), q.duration_minutes, q.rules.step_minutes)
+    for ts in reversed(_candidate_stamps(*key)):
+        if busy.is_free(ts, ts + taken):
+            return ts
+    return None
+
+
+def last_free_starts(
+    days: Sequence[date],
+    schedule: SpecialistSchedule,
+    exceptions: Sequence[ScheduleException],
+    q: SlotQuery,
+) -> dict[date, int]:
+    """last_free_start() of one specialist for each of the days that has one."""
+    by_day: dict[date, list[ScheduleException]] = {}
+    for exception in exceptions:
+        by_day.setdefault(exception.day, []).append(exception)
+    found: dict[date, int] = {}
+    for day in days:
+        hours = hours_for_day(day, schedule.specialist_id, schedule.weekly, by_day.get(day, ()))
+        ts = last_free_start(day, hours, schedule.busy, q)
+        if ts is not None:
+            found[day] = ts
+    return found
+
+
+def open_days(days: Sequence[date], lasts: Sequence[Mapping[date, int]], q: SlotQuery) -> set[date]:
+    """The days someone (one mapping of last_free_starts per specialist) can still take at
+    ``q.now``: within the bookable range, with a free start at or after the earliest one."""
+    first, last = q.bookable
+    # Rounded up like iter_free_starts, which lists the times of the day.
+    earliest = math.ceil(q.earliest.timestamp())
+    return {
+        day
+        for day in days
+        if first <= day <= last and any(found.get(day, earliest - 1) >= earliest for found in lasts)
+    }
+
+
 def available_days(
     year: int,
     month: int,
@@ -214,13 +263,8 @@ def available_days(
     q: SlotQuery,
 ) -> set[date]:
     """Days of the month with at least one free start for any of the specialists."""
-    return {
-        day
-        for day in month_days(year, month)
-        if any(
-            next(specialist_free_starts(day, s, exceptions, q), None) is not None for s in schedules
-        )
-    }
+    days = month_days(year, month)
+    return open_days(days, [last_free_starts(days, s, exceptions, q) for s in schedules], q)
 
 
 def busy_by_specialist(

@@ -111,3 +111,17 @@ def clear_exceptions(conn: Conn, day: date, specialist_id: int | None) -> int:
         (day.isoformat(), specialist_id),
     )
     return int(cur.rowcount)
+
+
+BUSINESS = 0  # the calendar_versions row of the whole business's exceptions
+
+
+def calendar_versions(conn: Conn, specialist_ids: Sequence[int]) -> dict[int, int]:
+    """The current version of each specialist's free time and the business's (BUSINESS); a
+    missing row is version 0. Triggers raise them (database/migrations/*/m*_calendar_versions)."""
+    marks = ",".join("?" * (len(specialist_ids) + 1))
+    found = conn.tuples(
+        f"SELECT specialist_id, version FROM calendar_versions WHERE specialist_id IN ({marks})",
+        (BUSINESS, *specialist_ids),
+    )
+    return {int(sid): int(version) for sid, version in found}
