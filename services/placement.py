@@ -144,7 +144,9 @@ def place(
     day = rules.local(start).date()
     known_hours = hours(conn, candidates, day, day)
     exclude = replacing.id if replacing else None
-    busy_from, busy_to = busy_window(rules, day, day)
+    # Only the bookings that overlap the time this one would take can make it busy.
+    busy_from = start
+    busy_to = start + timedelta(minutes=service.duration_minutes + service.buffer_minutes)
 
     def decide() -> BookingResult | tuple[Service, list[int]]:
         facts = bookings.placement_facts(
