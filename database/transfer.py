@@ -31,9 +31,12 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("services", "id"),
     ("specialists", "id"),
     ("specialist_services", None),
+    ("specialist_accounts", None),
+    ("specialist_links", None),
     ("working_hours", "id"),
     ("schedule_exceptions", "id"),
     ("clients", None),  # Telegram ids, no sequence
+    ("client_notes", "id"),
     ("bookings", "id"),
     ("reminders", "id"),
     ("audit_log", "id"),

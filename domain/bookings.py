@@ -71,6 +71,7 @@ class BookingDetails:
     client_username: str | None
     client_phone: str | None
     client_language: str | None
+    client_note: str | None = None  # the staff's latest note about the client: staff only
 
 
 class BusyInterval(NamedTuple):

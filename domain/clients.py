@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 MAX_NAME_LENGTH = 64
@@ -17,6 +18,20 @@ class Client:
     phone: str | None
     language: str | None
     is_reachable: bool
+
+
+MAX_NOTE_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class ClientNote:
+    """What the staff wrote about a client (/note); shown to staff only."""
+
+    id: int
+    client_id: int
+    author_id: int | None
+    text: str
+    created_at: datetime
 
 
 class NameProblem(StrEnum):

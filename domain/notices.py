@@ -21,19 +21,30 @@ class NoticeKind(StrEnum):
     DAY_OFF = "notice_day_off"
     # the client's booked (or moved) card, in case the answer to their Confirm never went out
     CONFIRMATION = "confirmation"
+    # A booking (or a move: previous_id set) the staff made for a client (/book, /move): the
+    # admin chat's card, and the client's news with the .ics.
+    STAFF_CARD = "card_staff"
+    BOOKED_BY_STAFF = "notice_booked"
     # Not a row of its own: the card of a client's change that reached the hourly cap of cards
     # is delivered as this summary; the cards after it that hour are skipped.
     CARDS_PAUSED = "cards_paused"
 
 
 CARDS = frozenset({NoticeKind.BOOKED, NoticeKind.CLIENT_CANCELLED, NoticeKind.RESCHEDULED})
-TO_ADMINS = CARDS | {NoticeKind.CARDS_PAUSED}
+# Cards about the staff's own changes are not counted against a client's hourly cap.
+TO_ADMINS = CARDS | {NoticeKind.CARDS_PAUSED, NoticeKind.STAFF_CARD}
 # What a client is told when the business cancels their booking.
 CANCEL_NEWS = frozenset({NoticeKind.CANCELLED_BY_ADMIN, NoticeKind.DAY_OFF})
 # News of a booking that is moot once it is cancelled or moved before the notice went out (the
 # cancellation's own card or notice says what matters).
 OF_AN_ACTIVE_BOOKING = frozenset(
-    {NoticeKind.BOOKED, NoticeKind.RESCHEDULED, NoticeKind.CONFIRMATION}
+    {
+        NoticeKind.BOOKED,
+        NoticeKind.RESCHEDULED,
+        NoticeKind.CONFIRMATION,
+        NoticeKind.STAFF_CARD,
+        NoticeKind.BOOKED_BY_STAFF,
+    }
 )
 
 # The handler answers a Confirm within a second; only if it has not done so by then (the process

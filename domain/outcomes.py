@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from domain.bookings import Booking, BookingDetails
 from domain.catalog import Service, Specialist
+from domain.clients import Client
 from domain.schedule import HoursScope
 
 
@@ -77,12 +78,15 @@ class BookingResult:
 
 @dataclass(frozen=True)
 class Selection:
-    """What a client has picked so far in the booking flow, checked against the database."""
+    """What a client (or staff, for a client) has picked so far in the booking flow, checked
+    against the database."""
 
     service: Service
     specialist: Specialist | None  # None: any specialist
     offering: int  # how many active specialists offer the service
     moving: Booking | None = None  # the booking being rescheduled
+    for_client: Client | None = None  # staff booking for this client; None: the client's own
+    outside_hours: bool = False  # staff looking at times outside the working hours
 
     @property
     def specialist_id(self) -> int | None:

@@ -8,7 +8,7 @@ client must tell us before booking, and who may change a booking's status.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from pytz.tzinfo import BaseTzInfo
@@ -41,6 +41,13 @@ class Rules:
     admin_cards: bool = True  # the staff have an admin chat (ADMIN_CHAT_ID) to get cards in
     # Cards about one client's changes per hour (CARDS_WINDOW); 0: no cap.
     admin_cards_per_client_hour: int = 0
+    # The rules staff book a client under (/book, /move): no lead time (a start not yet begun)
+    # and no per-client limit. Overlaps and the horizon stay; the working hours too, unless an
+    # admin explicitly books outside them (services/placement.py, ``outside_hours``).
+    staff_booking: bool = False
+
+    def for_staff(self) -> Rules:
+        return replace(self, staff_booking=True)
 
     # ------------------------------------------------------------ time
 
@@ -53,6 +60,8 @@ class Rules:
     # ------------------------------------------------------------ what a client may book
 
     def earliest_start(self, now: datetime) -> datetime:
+        if self.staff_booking:
+            return now
         return now + timedelta(minutes=self.min_lead_minutes)
 
     def last_bookable_day(self, now: datetime) -> date:
@@ -64,7 +73,7 @@ class Rules:
 
     def limit_reached(self, future_active: int) -> bool:
         """Whether a client holding ``future_active`` bookings may not make another."""
-        return future_active >= self.max_active_per_client
+        return not self.staff_booking and future_active >= self.max_active_per_client
 
     def missing_registration(self, client: Client) -> RegistrationStep | None:
         """What a client must still tell us before booking: their name, then (if required) a
@@ -137,9 +146,14 @@ class Rules:
         self, actor: Actor, now: datetime, replaced: int | None = None
     ) -> list[OutboxRow]:
         """Who hears of a booking (or a move): the admin chat gets a card; the client who made
-        it gets their confirmation from the outbox only if the chat's answer did not go out."""
+        it gets their confirmation from the outbox only if the chat's answer did not go out.
+        One the staff made: the client is told at once (the outbox skips a client it cannot
+        reach: one without Telegram, or who blocked the bot), and the admin chat gets a card."""
         if not actor.is_client:
-            return []
+            news = [OutboxRow.notice(NoticeKind.BOOKED_BY_STAFF, now, previous_id=replaced)]
+            if self.admin_cards:
+                news.append(OutboxRow.notice(NoticeKind.STAFF_CARD, now, previous_id=replaced))
+            return news
         told = [
             OutboxRow.notice(
                 NoticeKind.CONFIRMATION, now + CONFIRMATION_GRACE, previous_id=replaced

@@ -3,8 +3,8 @@ of hours may have left bookings outside them, and whether a booking fits a day's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from pytz.tzinfo import BaseTzInfo
@@ -45,8 +45,8 @@ def closure(
 class HoursScope:
     """Where a change of hours may have left bookings outside them: the local dates
     first..last (only those falling on ``weekday``, 0 = Monday, when one is given), for one
-    specialist or (None) all of them. /dayoff and /hours_on: one date; /hours_set: that weekday
-    within the booking horizon."""
+    specialist or (None) all of them. /dayoff and /hours_on: a date or a range of dates;
+    /hours_set: that weekday within the booking horizon."""
 
     first: date
     last: date
@@ -66,9 +66,51 @@ class HoursScope:
 
     def days(self) -> list[date]:
         """The dates covered, in order."""
-        count = (self.last - self.first).days + 1
-        every = (self.first + timedelta(days=n) for n in range(count))
+        every = dates(self.first, self.last)
         return [d for d in every if self.weekday is None or d.weekday() == self.weekday]
+
+
+def dates(first: date, last: date) -> list[date]:
+    """The dates first..last, in order."""
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+@dataclass(frozen=True)
+class TimeOff:
+    """Consecutive dates with the same override for the same scope: a vacation, a holiday, a
+    week of short hours. ``hours`` empty means closed."""
+
+    first: date
+    last: date
+    specialist_id: int | None
+    specialist_name: str | None
+    hours: tuple[Interval, ...]
+    reason: str
+
+
+def group_time_off(
+    exceptions: Sequence[ScheduleException], names: Mapping[int, str]
+) -> list[TimeOff]:
+    """The overrides as ranges: the business's first, then each specialist's, by date.
+    ``exceptions`` come ordered by scope, then date (one row per custom interval)."""
+    by_day: dict[tuple[int | None, date], list[ScheduleException]] = {}
+    for e in exceptions:
+        by_day.setdefault((e.specialist_id, e.day), []).append(e)
+    found: list[TimeOff] = []
+    for (sid, day), rows in by_day.items():
+        hours = tuple(sorted(e.hours for e in rows if e.hours is not None))
+        reason = rows[0].reason
+        last = found[-1] if found else None
+        if (
+            last is not None
+            and (last.specialist_id, last.hours, last.reason) == (sid, hours, reason)
+            and last.last + timedelta(days=1) == day
+        ):
+            found[-1] = replace(last, last=day)
+        else:
+            name = None if sid is None else names.get(sid)
+            found.append(TimeOff(day, day, sid, name, hours, reason))
+    return found
 
 
 def fits_hours(

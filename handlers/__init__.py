@@ -89,7 +89,7 @@ def build_dispatcher(
     )
     # Before the client routers: an admin's command in their private chat is the admin's; a
     # non-admin's falls through to the clients' "unknown command".
-    dp.include_router(admin.make_router(settings, tr))
+    dp.include_routers(*admin.make_routers(settings, tr))
 
     clients = Router(name="clients")
     # The client conversation lives in private chats only; groups (the admin chat) are not

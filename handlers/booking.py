@@ -1,10 +1,13 @@
 """The booking steps: service -> specialist -> day -> time -> confirm; also moving a booking.
 
 The way in (Book, /book) and the registration before a first booking: handlers/registration.py.
+The steps themselves (``Walk`` and the functions taking one) serve the staff booking for a client
+too (handlers/admin/booking.py): the same checks, screens and free times, under the staff's rules.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from aiogram import F, Router
@@ -14,6 +17,7 @@ from aiogram.types import (
     Message,
 )
 
+from domain.actors import Actor
 from domain.clients import Client
 from domain.outcomes import PICK_ANOTHER_TIME, BookingResult, Outcome, Selection
 from domain.rules import Business
@@ -29,7 +33,7 @@ from handlers.callback_data import (
 from handlers.common import alert, show
 from handlers.registration import ask, registration_state
 from handlers.views import booking as views
-from handlers.views.base import pack_month, unpack_day, unpack_month
+from handlers.views.base import Screen, pack_month, unpack_day, unpack_month
 from services.booking import ClientBookingService
 from services.notifier import Notifier
 from utils.formatting import hhmm
@@ -39,59 +43,132 @@ from utils.timeutil import from_ts
 # ------------------------------------------------------------------ steps
 
 
-async def _select(
+@dataclass(frozen=True)
+class Walk:
+    """One walk through the steps: whose booking, in which words, under which rules. ``staff``:
+    an admin walking it for the client (``booking`` is then ``StaffService.flow``)."""
+
+    t: Translator
+    business: Business
+    booking: ClientBookingService
+    client: Client
+    staff: Actor | None = None
+
+    @property
+    def for_client(self) -> Client | None:
+        return self.client if self.staff else None
+
+    def stale(self) -> str:
+        t = self.t
+        return t("admin.alert.stale") if self.staff else t("alert.stale")
+
+
+async def choose(
+    walk: Walk, service: int, specialist: int, moving: int, outside: bool = False
+) -> Selection | Screen:
+    """The checked selection, or the screen that says why not."""
+    result = await walk.booking.select(walk.client.id, service, specialist, moving, by=walk.staff)
+    if isinstance(result, BookingResult):
+        return views.refusal_screen(
+            walk.t,
+            walk.business,
+            result.outcome,
+            moving=bool(moving),
+            for_client=walk.for_client,
+        )
+    return replace(result, for_client=walk.for_client, outside_hours=outside and bool(walk.staff))
+
+
+async def select(
     callback: CallbackQuery,
-    t: Translator,
-    business: Business,
-    booking: ClientBookingService,
-    client: Client,
+    walk: Walk,
     service: int,
     specialist: int,
     moving: int,
+    outside: bool = False,
 ) -> Selection | None:
-    """The checked selection, or None after telling the client why not."""
-    result = await booking.select(client.id, service, specialist, moving)
-    if isinstance(result, BookingResult):
-        await show(callback, views.refusal_screen(t, business, result.outcome, moving=bool(moving)))
+    """The checked selection, or None after telling the walker why not."""
+    chosen = await choose(walk, service, specialist, moving, outside)
+    if isinstance(chosen, Screen):
+        await show(callback, chosen)
         return None
-    return result
+    return chosen
 
 
-async def _calendar(
-    callback: CallbackQuery,
-    t: Translator,
-    business: Business,
-    booking: ClientBookingService,
-    sel: Selection,
-    month: tuple[int, int] | None,
-) -> None:
+async def service_chosen(callback: CallbackQuery, walk: Walk, sel: Selection) -> None:
+    """The specialists to choose from, or (only one offers it) the calendar."""
+    if sel.offering > 1:
+        specialists = await walk.booking.specialists(sel.service.id)
+        first, _ = walk.booking.bookable_days()
+        screen = views.specialists_screen(
+            walk.t, sel.service, specialists, pack_month(first), walk.for_client
+        )
+        await show(callback, screen)
+    else:
+        await calendar(callback, walk, sel, None)
+
+
+async def month_screen(walk: Walk, sel: Selection, month: tuple[int, int] | None) -> Screen:
+    booking = walk.booking
     first, last = booking.bookable_days()
     year, number = month or (first.year, first.month)
     if not (first.year, first.month) <= (year, number) <= (last.year, last.month):
         year, number = first.year, first.month  # a stale or forged month: start from today
     days = await booking.calendar(sel.service.id, year, number, sel.specialist_id, sel.moving_id)
-    screen = views.calendar_screen(t, business, sel, year, number, days, (first, last))
-    await show(callback, screen)
+    return views.calendar_screen(walk.t, walk.business, sel, year, number, days, (first, last))
+
+
+async def calendar(
+    callback: CallbackQuery, walk: Walk, sel: Selection, month: tuple[int, int] | None
+) -> None:
+    await show(callback, await month_screen(walk, sel, month))
+
+
+def bookable(walk: Walk, day: date | None) -> date | None:
+    """The day, if it may be booked now (not forged, nor a calendar left from days ago)."""
+    first, last = walk.booking.bookable_days()
+    return day if day is not None and first <= day <= last else None
 
 
 async def _free(booking: ClientBookingService, sel: Selection, day: date) -> list[datetime]:
     """Free starts of the day for the selection; a booking being moved frees its own time
     for the move, but its current start is not offered back."""
-    times = await booking.free_times(sel.service.id, day, sel.specialist_id, sel.moving_id)
-    return [start for start in times if not (sel.moving and start == sel.moving.start)]
+    found = await booking.free_times(
+        sel.service.id, day, sel.specialist_id, sel.moving_id, outside_hours=sel.outside_hours
+    )
+    return [start for start in found if not (sel.moving and start == sel.moving.start)]
 
 
-async def _times(
-    callback: CallbackQuery,
-    t: Translator,
-    business: Business,
-    booking: ClientBookingService,
-    sel: Selection,
-    day: date,
-    notice: str = "",
+async def times(
+    callback: CallbackQuery, walk: Walk, sel: Selection, day: date, notice: str = ""
 ) -> None:
-    times = await _free(booking, sel, day)
-    await show(callback, views.times_screen(t, business, sel, day, times, notice))
+    starts = await _free(walk.booking, sel, day)
+    await show(callback, views.times_screen(walk.t, walk.business, sel, day, starts, notice))
+
+
+async def pick_time(callback: CallbackQuery, walk: Walk, sel: Selection, start: datetime) -> None:
+    """The confirmation card, if the time is still free; the day's fresh times otherwise."""
+    t, day = walk.t, walk.business.local_day(start)
+    if start not in await _free(walk.booking, sel, day):
+        await times(callback, walk, sel, day, t("book.gone"))
+        return
+    await show(callback, views.confirm_screen(walk.t, walk.business, sel, start))
+
+
+async def after_refusal(
+    callback: CallbackQuery, walk: Walk, sel: Selection, start: datetime, outcome: Outcome
+) -> None:
+    """A refusal at Confirm about the time (taken, too soon now, a day off since): that day's
+    fresh times, with the reason on top."""
+    t, business = walk.t, walk.business
+    if outcome is Outcome.SLOT_TAKEN:
+        notice = t("book.taken", time=hhmm(business.local(start)))
+    else:
+        notice = views.outcome_text(t, business, outcome, staff=walk.staff is not None)
+    await times(callback, walk, sel, business.local_day(start), notice)
+
+
+# ------------------------------------------------------------------ the client's buttons
 
 
 async def chose_service(
@@ -102,16 +179,10 @@ async def chose_service(
     booking: ClientBookingService,
     client: Client,
 ) -> None:
-    sel = await _select(callback, t, business, booking, client, callback_data.service, 0, 0)
-    if sel is None:
-        return
-    if sel.offering > 1:
-        specialists = await booking.specialists(sel.service.id)
-        first, _ = booking.bookable_days()
-        screen = views.specialists_screen(t, sel.service, specialists, pack_month(first))
-        await show(callback, screen)
-    else:
-        await _calendar(callback, t, business, booking, sel, None)
+    walk = Walk(t, business, booking, client)
+    sel = await select(callback, walk, callback_data.service, 0, 0)
+    if sel is not None:
+        await service_chosen(callback, walk, sel)
 
 
 async def chose_month(
@@ -122,12 +193,10 @@ async def chose_month(
     booking: ClientBookingService,
     client: Client,
 ) -> None:
-    cb = callback_data
-    sel = await _select(
-        callback, t, business, booking, client, cb.service, cb.specialist, cb.moving
-    )
+    cb, walk = callback_data, Walk(t, business, booking, client)
+    sel = await select(callback, walk, cb.service, cb.specialist, cb.moving)
     if sel is not None:
-        await _calendar(callback, t, business, booking, sel, unpack_month(cb.month))
+        await calendar(callback, walk, sel, unpack_month(cb.month))
 
 
 async def chose_day(
@@ -138,17 +207,14 @@ async def chose_day(
     booking: ClientBookingService,
     client: Client,
 ) -> None:
-    cb = callback_data
-    day = unpack_day(cb.day)
-    first, last = booking.bookable_days()
-    if day is None or not first <= day <= last:  # forged, or a calendar left from days ago
-        await alert(callback, t("alert.stale"))
+    cb, walk = callback_data, Walk(t, business, booking, client)
+    day = bookable(walk, unpack_day(cb.day))
+    if day is None:
+        await alert(callback, walk.stale())
         return
-    sel = await _select(
-        callback, t, business, booking, client, cb.service, cb.specialist, cb.moving
-    )
+    sel = await select(callback, walk, cb.service, cb.specialist, cb.moving)
     if sel is not None:
-        await _times(callback, t, business, booking, sel, day)
+        await times(callback, walk, sel, day)
 
 
 async def chose_time(
@@ -159,18 +225,10 @@ async def chose_time(
     booking: ClientBookingService,
     client: Client,
 ) -> None:
-    cb = callback_data
-    sel = await _select(
-        callback, t, business, booking, client, cb.service, cb.specialist, cb.moving
-    )
-    if sel is None:
-        return
-    start = from_ts(cb.start)
-    day = business.local_day(start)
-    if start not in await _free(booking, sel, day):
-        await _times(callback, t, business, booking, sel, day, t("book.gone"))
-        return
-    await show(callback, views.confirm_screen(t, business, sel, start))
+    cb, walk = callback_data, Walk(t, business, booking, client)
+    sel = await select(callback, walk, cb.service, cb.specialist, cb.moving)
+    if sel is not None:
+        await pick_time(callback, walk, sel, from_ts(cb.start))
 
 
 async def confirm(
@@ -204,15 +262,10 @@ async def confirm(
         return
     if result.outcome in PICK_ANOTHER_TIME:
         # The time went (taken, too soon now, a day off since): that day's fresh times.
-        sel = await _select(
-            callback, t, business, booking, client, cb.service, cb.specialist, cb.moving
-        )
+        walk = Walk(t, business, booking, client)
+        sel = await select(callback, walk, cb.service, cb.specialist, cb.moving)
         if sel is not None:
-            if result.outcome is Outcome.SLOT_TAKEN:
-                notice = t("book.taken", time=hhmm(business.local(start)))
-            else:
-                notice = views.outcome_text(t, business, result.outcome)
-            await _times(callback, t, business, booking, sel, business.local_day(start), notice)
+            await after_refusal(callback, walk, sel, start, result.outcome)
         return
     if not result.ok or result.booking is None:
         screen = views.refusal_screen(t, business, result.outcome, moving=bool(cb.moving))
@@ -246,10 +299,10 @@ async def move(
     if not check.ok or check.booking is None:
         await show(callback, views.refusal_screen(t, business, check.outcome, moving=True))
         return
-    b = check.booking
-    sel = await _select(callback, t, business, booking, client, b.service_id, b.specialist_id, b.id)
+    b, walk = check.booking, Walk(t, business, booking, client)
+    sel = await select(callback, walk, b.service_id, b.specialist_id, b.id)
     if sel is not None:
-        await _calendar(callback, t, business, booking, sel, None)
+        await calendar(callback, walk, sel, None)
 
 
 def make_router() -> Router:

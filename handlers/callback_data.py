@@ -17,6 +17,9 @@ Id = Annotated[int, Field(ge=0, le=2**53)]
 Instant = Annotated[int, Field(ge=946_684_800, le=4_102_444_800)]
 Month = Annotated[int, Field(ge=200001, le=210012)]  # YYYYMM
 Day = Annotated[int, Field(ge=20000101, le=21001231)]  # YYYYMMDD
+# A client: their Telegram id, or a negative id for one the staff added without Telegram.
+ClientRef = Annotated[int, Field(ge=-(2**53), le=2**53)]
+Flag = Annotated[int, Field(ge=0, le=1)]
 
 
 # Actions are enums: data with any other value fails the filter and ends at the "out of date"
@@ -119,6 +122,7 @@ class AdminAction(StrEnum):
     KEEP = "keep"
     NO_SHOW = "no_show"
     DONE = "done"
+    MOVE = "move"  # opens the staff's calendar for the booking
 
 
 class AdminBookingCb(CallbackData, prefix="ab"):
@@ -146,3 +150,69 @@ class DayOffCb(CallbackData, prefix="ad"):
     weekday: Annotated[int, Field(ge=0, le=7)] = 7
     specialist: Id = 0
     asked: Annotated[int, Field(ge=0, le=4_102_444_800)] = 0
+
+
+# The booking steps as staff walk them for a client (/book, /move, Move under a booking): the
+# client's steps with the client's id in every button, and ``outside`` when the admin chose to
+# see (and book) times outside the working hours. Each is checked again when pressed.
+
+
+class StaffServiceCb(CallbackData, prefix="fsv"):
+    client: ClientRef
+    service: Id
+
+
+class StaffCalendarCb(CallbackData, prefix="fcal"):
+    client: ClientRef
+    service: Id
+    specialist: Id
+    month: Month
+    moving: Id = 0
+
+
+class StaffDayCb(CallbackData, prefix="fday"):
+    client: ClientRef
+    service: Id
+    specialist: Id
+    day: Day
+    moving: Id = 0
+    outside: Flag = 0
+
+
+class StaffTimeCb(CallbackData, prefix="ftm"):
+    client: ClientRef
+    service: Id
+    specialist: Id
+    start: Instant
+    moving: Id = 0
+    outside: Flag = 0
+
+
+class StaffConfirmCb(CallbackData, prefix="fok"):
+    client: ClientRef
+    service: Id
+    specialist: Id
+    start: Instant
+    moving: Id = 0
+    outside: Flag = 0
+
+
+class StaffNavAction(StrEnum):
+    SERVICES = "services"  # back to the services, for the same client
+    CLOSE = "close"  # leave the flow: nothing booked or moved
+
+
+class StaffNavCb(CallbackData, prefix="fnav"):
+    to: StaffNavAction
+    client: ClientRef
+    moving: Id = 0
+
+
+STAFF_FLOW = (
+    StaffServiceCb,
+    StaffCalendarCb,
+    StaffDayCb,
+    StaffTimeCb,
+    StaffConfirmCb,
+    StaffNavCb,
+)

@@ -1,14 +1,18 @@
-"""The admin chat's morning digest: the day's agenda, sent by a cron job in bot.py."""
+"""The morning digest, sent by a cron job (handlers/scheduler.py): the day's agenda to the admin
+chat, and each linked specialist's own bookings to their private chat."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 
 from config import Settings
 from handlers.admin.views import agenda_screens
+from handlers.specialist import agenda_text
 from services.container import Container
 from utils.i18n import Translations
 
@@ -24,15 +28,30 @@ def make_digest(
     admin_chat_id = settings.admin_chat_id
 
     async def send_digest() -> None:
-        if admin_chat_id is None:
-            return
-        t = translations(settings.default_language)
         day = container.staff.today()
-        if not await container.schedule.claim_digest(day):
-            return  # already sent today (by the cron job, or by a catch-up after a restart)
-        agenda = await container.staff.agenda(day)
-        for screen in agenda_screens(t, container.business, day, agenda):
-            await bot.send_message(admin_chat_id, screen.text, reply_markup=screen.markup)
-        logger.info("sent the agenda of %s to the admin chat", day)
+        if admin_chat_id is not None and await container.schedule.claim_digest(day):
+            # Once a day, by the cron job or a catch-up after a restart.
+            t = translations(settings.default_language)
+            agenda = await container.staff.agenda(day)
+            for screen in agenda_screens(t, container.business, day, agenda):
+                await bot.send_message(admin_chat_id, screen.text, reply_markup=screen.markup)
+            logger.info("sent the agenda of %s to the admin chat", day)
+        for specialist_id, user_id in await container.accounts.linked():
+            if await container.schedule.claim_digest(day, specialist_id):
+                await _to_specialist(specialist_id, user_id, day)
+
+    async def _to_specialist(specialist_id: int, user_id: int, day: date) -> None:
+        """Their own agenda, in the language their chat with the bot speaks."""
+        client = await container.clients.get(user_id)
+        t = translations(client.language if client else None, settings.default_language)
+        found = await container.accounts.agenda(specialist_id, day, day)
+        try:
+            await bot.send_message(user_id, agenda_text(t, container.business, day, day, found))
+        except (
+            TelegramAPIError
+        ) as exc:  # blocked the bot, left Telegram: the others still get theirs
+            logger.warning("specialist %s's agenda not delivered: %s", specialist_id, exc)
+            return
+        logger.info("sent the agenda of %s to specialist %s", day, specialist_id)
 
     return send_digest

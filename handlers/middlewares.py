@@ -31,7 +31,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import GetUpdates
+from aiogram.methods import GetUpdates, Response
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
@@ -41,11 +41,11 @@ from services.notifier import Notifier
 from utils.i18n import Language, Translations, Translator, pick_language
 from utils.lifecycle import InFlight
 from utils.logging_setup import bound
-from utils.metrics import API_CALLS, HANDLER_SECONDS, UPDATES
+from utils.metrics import API_CALLS, HANDLER_SECONDS, UPDATES, labelled
 from utils.throttle import Limiter, Verdict
 
 if TYPE_CHECKING:
-    from aiogram.methods import Response, TelegramMethod
+    from aiogram.methods import TelegramMethod
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +122,8 @@ class UpdateObserver(BaseMiddleware):
                     result = "ok"
                 return handled
             finally:
-                UPDATES.labels(kind, result).inc()
-                HANDLER_SECONDS.labels(kind).observe(time.perf_counter() - started)
+                labelled(UPDATES, kind, result).inc()
+                labelled(HANDLER_SECONDS, kind).observe(time.perf_counter() - started)
 
 
 class ThrottleMiddleware(BaseMiddleware):
@@ -167,13 +167,22 @@ class ThrottleMiddleware(BaseMiddleware):
 
 
 class NotifierMiddleware(BaseMiddleware):
-    """Gives every handler a ``notifier`` that sends with the bot handling the update."""
+    """Gives every handler a ``notifier`` that sends with the bot handling the update.
+
+    A Notifier holds no state of an update (the outbox service and a channel to one Bot), so
+    one is made per Bot, not per update: a process polls with one Bot; tests feed several.
+    """
 
     def __init__(self, make_notifier: Callable[[Bot], Notifier]) -> None:
         self.make_notifier = make_notifier
+        self._made: tuple[Bot, Notifier] | None = None
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data["notifier"] = self.make_notifier(data["bot"])
+        bot: Bot = data["bot"]
+        made = self._made
+        if made is None or made[0] is not bot:
+            made = self._made = (bot, self.make_notifier(bot))
+        data["notifier"] = made[1]
         return await handler(event, data)
 
 
@@ -238,6 +247,9 @@ class ApiObserver(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        returning = method.__returning__
+        if returning not in _RESPONSE_TYPES:
+            _RESPONSE_TYPES[returning] = Response[returning]  # type: ignore[valid-type]
         try:
             response = await make_request(bot, method)
         except TelegramAPIError as exc:
@@ -247,9 +259,15 @@ class ApiObserver(BaseRequestMiddleware):
         return response
 
     def _count(self, method: str, result: str) -> None:
-        API_CALLS.labels(method, result).inc()
+        labelled(API_CALLS, method, result).inc()
         if result not in ("5xx", "network") and self.on_answer is not None:
             self.on_answer()  # Telegram answered, if only to refuse
+
+
+# aiogram parses every answer as ``Response[<the method's result type>]``, a generic pydantic
+# model that pydantic keeps only weakly: the class is collected with the garbage and built
+# again (its whole schema) a few calls later. Held here for the process's life, one per type.
+_RESPONSE_TYPES: dict[Any, Any] = {}
 
 
 def _api_result(exc: TelegramAPIError) -> str:

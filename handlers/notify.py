@@ -28,7 +28,9 @@ from domain.reminders import (
     TransientError,
 )
 from domain.rules import Business
+from handlers.admin.booking_views import staff_card
 from handlers.admin.notices import admin_card, client_notice
+from handlers.admin.views import card_keyboard
 from handlers.views.booking import booked_screen, ics_file
 from handlers.views.reminders import (
     feedback_keyboard,
@@ -101,17 +103,30 @@ class TelegramOutbox:
         if notice.to_admins:
             if self.admin_chat_id is None:  # unset since the card was written
                 raise RecipientBlocked("no ADMIN_CHAT_ID")
-            screen = admin_card(self.translations(self.default_language), self.business, notice)
-            await self._send(self.admin_chat_id, screen.text, screen.markup)
+            t = self.translations(self.default_language)
+            if notice.kind is NoticeKind.STAFF_CARD:
+                screen = staff_card(t, self.business, notice)
+            else:
+                screen = admin_card(t, self.business, notice)
+            # Every card of an active booking offers Cancel and Move.
+            markup = card_keyboard(t, notice.details.booking)
+            await self._send(self.admin_chat_id, screen.text, markup)
             return
         details = notice.details
         t = self.translations(details.client_language, self.default_language)
         client_id = details.booking.client_id
-        if notice.kind is not NoticeKind.CONFIRMATION:
+        if notice.kind not in (NoticeKind.CONFIRMATION, NoticeKind.BOOKED_BY_STAFF):
             screen = client_notice(t, self.business, notice)
             await self._send(client_id, screen.text, screen.markup)
             return
-        screen = booked_screen(t, self.business, details, moved=notice.previous is not None)
+        # The booked card (the client's own, or what the staff booked or moved for them).
+        screen = booked_screen(
+            t,
+            self.business,
+            details,
+            moved=notice.previous is not None,
+            by_staff=notice.kind is NoticeKind.BOOKED_BY_STAFF,
+        )
         await self._send(client_id, screen.text, screen.markup)
         try:  # the card is the confirmation; the file is a courtesy, never a reason to resend it
             ics = ics_file(t, self.business, details)

@@ -109,10 +109,10 @@ def start_scheduler(
         next_run_time=system_clock(),
     )
     scheduler.add_job(ping, "interval", seconds=BOT_API_PING_SECONDS, id="bot-api-ping")
-    if settings.digest_at is not None and settings.admin_chat_id is not None:
+    if settings.digest_at is not None:
         hour, minute = settings.digest_at
         scheduler.add_job(digest, digest_trigger(settings), id="digest")
-        logger.info("the admin chat gets the agenda daily at %02d:%02d", hour, minute)
+        logger.info("the agenda goes out daily at %02d:%02d", hour, minute)
         if digest_missed(settings, system_clock()):
             # Down at the digest time this morning: send it now (once: claim_digest).
             scheduler.add_job(digest, next_run_time=system_clock(), id="digest-catch-up")

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 
 from domain.clients import Client
 from domain.rules import Business
+from handlers import specialist
 from handlers.callback_data import Destination, LanguageCb, Nav
 from handlers.common import show
 from handlers.views import menu as views
@@ -75,6 +76,7 @@ async def set_language(
 def make_router() -> Router:
     """A fresh router each call: a Router can belong to only one Dispatcher."""
     router = Router(name="start")
+    specialist.register(router)  # a specialist's link and own commands, before the client's
     router.message.register(start, CommandStart(), StateFilter("*"))
     router.callback_query.register(home, Nav.filter(F.to == Destination.HOME))
     router.message.register(help_command, Command("help"), StateFilter("*"))

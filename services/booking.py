@@ -1,6 +1,9 @@
 """The client's side of booking: pick a service, a specialist, a day and a time; book, move and
 cancel their own bookings.
 
+The same steps serve the staff booking for a client (``StaffService.flow``: this class under
+``Rules.for_staff()``, with ``by`` the admin and times outside the working hours on request).
+
 Every decision about whether a time can be booked is made inside the writer's BEGIN IMMEDIATE
 transaction, from what the database holds at that moment, by the same slot engine that lists
 free times (services/placement.py). Results are values (``BookingResult``); handlers translate
@@ -101,10 +104,18 @@ class ClientBookingService:
     # ------------------------------------------------------------ the steps of the flow
 
     async def select(
-        self, client_id: int, service_id: int, specialist_id: int = 0, moving_id: int = 0
+        self,
+        client_id: int,
+        service_id: int,
+        specialist_id: int = 0,
+        moving_id: int = 0,
+        *,
+        by: Actor | None = None,
     ) -> Selection | BookingResult:
-        """Validate a step of the flow (ids come from buttons, so they may be stale or forged)."""
-        now, rules, actor = self.clock(), self.rules, Actor.client(client_id)
+        """Validate a step of the flow (ids come from buttons, so they may be stale or forged).
+        ``by``: who walks it for the client (an admin); the client themself by default."""
+        now, rules = self.clock(), self.rules
+        actor = by or Actor.client(client_id)
 
         def work(conn: Conn) -> Selection | BookingResult:
             service, offering = catalog.service_and_specialists(conn, service_id)
@@ -124,7 +135,7 @@ class ClientBookingService:
                 if refusal is not None:
                     return placement.refused(refusal, moving)
                 assert moving is not None
-                if moving.service_id != service_id:
+                if moving.service_id != service_id or moving.client_id != client_id:
                     return BookingResult(Outcome.NOT_FOUND)
             elif rules.limit_reached(bookings.count_future_active(conn, client_id, now)):
                 # Told before walking the calendar; book() checks again at Confirm.
@@ -163,20 +174,37 @@ class ClientBookingService:
         day: date,
         specialist_id: int | None = None,
         moving_id: int | None = None,
+        *,
+        outside_hours: bool = False,
     ) -> dict[datetime, list[int]]:
         """Free starts on a local day, each with the specialists free then (empty if none).
 
         ``moving_id``: the booking being rescheduled, whose own time does not block its move.
+        ``outside_hours`` (staff only): the free starts the working hours do not offer.
         """
         now, rules = self.clock(), self.rules
 
-        def work(conn: Conn) -> dict[datetime, list[int]]:
+        def free(conn: Conn, outside: bool) -> dict[datetime, list[int]]:
             loaded = placement.load(
-                conn, rules, service_id, specialist_id, day, day, now, moving_id
+                conn,
+                rules,
+                service_id,
+                specialist_id,
+                day,
+                day,
+                now,
+                moving_id,
+                outside_hours=outside,
             )
             if loaded is None:
                 return {}
             return free_starts(day, loaded.schedules, loaded.exceptions, loaded.query)
+
+        def work(conn: Conn) -> dict[datetime, list[int]]:
+            if not outside_hours:
+                return free(conn, False)
+            inside = free(conn, False)
+            return {start: ids for start, ids in free(conn, True).items() if start not in inside}
 
         return await self.db.read(work, "free_times")
 

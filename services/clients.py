@@ -5,12 +5,22 @@ from __future__ import annotations
 import re
 
 from database.engine import Conn, Database
-from database.repo import clients
+from database.repo import audit, clients
+from domain.actors import Actor
 from domain.clients import Client
+from domain.phones import phone_digits
 from utils.i18n import Language, pick_language
 from utils.timeutil import Clock, system_clock
 
 ASCII_ID = re.compile(r"[0-9]{1,15}")
+# Concurrent additions of clients without Telegram (PostgreSQL) that may meet on one id.
+OFFLINE_ID_TRIES = 5
+
+
+def has_telegram(client_id: int) -> bool:
+    """Clients are keyed by their Telegram user id; those the staff added without one (a phone
+    call, a walk-in) have negative ids and are never written to."""
+    return client_id > 0
 
 
 class ClientService:
@@ -79,6 +89,37 @@ class ClientService:
         if ASCII_ID.fullmatch(query):  # str.isdigit() takes '²' and '١' too
             return await self.get(int(query))
         return None
+
+    async def find_by_phone(self, phone: str) -> Client | None:
+        """The client with this phone (compared by its digits); None if nobody has it."""
+        digits = phone_digits(phone)
+        return await self.db.read(lambda c: clients.find_by_phone(c, digits), "client.phone")
+
+    async def add_offline(self, name: str, phone: str, actor: Actor) -> tuple[Client, bool]:
+        """The client with this phone, or (True) a new one without Telegram: a negative id,
+        taken inside this write, and never reachable, so no reminder or notice goes to them."""
+        now, digits = self.clock(), phone_digits(phone)
+
+        def work(conn: Conn) -> tuple[Client, bool]:
+            for _ in range(OFFLINE_ID_TRIES):
+                known = clients.find_by_phone(conn, digits)
+                if known is not None:
+                    return known, False
+                added = clients.insert_offline(conn, name, phone, now)
+                if added is not None:
+                    audit.record(
+                        conn,
+                        actor=actor,
+                        action="client.added",
+                        entity="client",
+                        entity_id=added.id,
+                        now=now,
+                        name=name,
+                    )
+                    return added, True
+            raise RuntimeError("no free id for a client without Telegram")
+
+        return await self.db.write(work, "client.add_offline")
 
     async def set_language(self, user_id: int, language: Language) -> Client:
         return await self._update(user_id, language=language)

@@ -11,17 +11,20 @@ from database.engine import Database, require_module
 from database.observe import TxWatch
 from database.sqlite import SqliteDatabase
 from domain.rules import Business, Rules
+from services.accounts import AccountService
 from services.booking import ClientBookingService
 from services.catalog import CatalogService
 from services.clients import ClientService
 from services.export import ExportService
 from services.jobs import JobsService
+from services.notes import NotesService
 from services.outbox import OutboxService
 from services.schedule import ScheduleService
 from services.specialists import SpecialistService
 from services.staff import StaffService
 from services.stats import StatsService
 from services.visits import VisitService
+from utils.i18n import FIRST_SPECIALIST_KEY, catalog_text
 from utils.timeutil import Clock, get_tz, system_clock
 
 
@@ -39,6 +42,8 @@ class Container:
     specialists: SpecialistService
     stats: StatsService
     export: ExportService
+    notes: NotesService  # staff notes about clients
+    accounts: AccountService  # specialists' own chats: links, their agenda
 
     @property
     def rules(self) -> Rules:
@@ -57,6 +62,8 @@ class Container:
             "specialists": self.specialists,
             "stats": self.stats,
             "export": self.export,
+            "notes": self.notes,
+            "accounts": self.accounts,
         }
 
 
@@ -122,7 +129,11 @@ def build_services(settings: Settings, db: Database, clock: Clock = system_clock
             db, rules, clock=clock, lease=timedelta(seconds=settings.reminder_lease_seconds)
         ),
         catalog=CatalogService(db, clock),
-        schedule=ScheduleService(db, clock),
+        schedule=ScheduleService(
+            db,
+            clock,
+            first_specialist_name=catalog_text(settings.default_language, FIRST_SPECIALIST_KEY),
+        ),
         # One polling process per token sees every update of a client, so it may remember
         # them; replicas behind a webhook each see only some, so they read the database.
         clients=ClientService(
@@ -131,4 +142,6 @@ def build_services(settings: Settings, db: Database, clock: Clock = system_clock
         specialists=SpecialistService(db, clock),
         stats=stats,
         export=ExportService(stats, rules.tz, delimiter=settings.csv_delimiter),
+        notes=NotesService(db, clock),
+        accounts=AccountService(db, rules, clock),
     )

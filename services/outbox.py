@@ -41,12 +41,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from database.engine import Conn, Database
-from database.repo import bookings
+from database.repo import bookings, clients
 from database.repo import outbox as queue
 from domain.notices import (
     CARDS,
     CARDS_WINDOW,
     OF_AN_ACTIVE_BOOKING,
+    TO_ADMINS,
     CardVerdict,
     Notice,
     NoticeKind,
@@ -63,6 +64,7 @@ from domain.reminders import (
     TransientError,
 )
 from domain.rules import Rules
+from services.clients import has_telegram
 from utils.logging_setup import bound
 from utils.metrics import OUTBOX, OUTBOX_BACKLOG, REMINDER_LATENESS
 from utils.timeutil import Clock, system_clock
@@ -151,8 +153,19 @@ def skip_reason(entry: DueEntry, now: datetime) -> str | None:
     if entry.kind is ReminderKind.REMINDER and entry.start <= now:
         return "the appointment had already started"
     if not entry.client_reachable:
-        return "client unreachable (blocked the bot)"
+        return unreachable_reason(entry.client_id)
     return None
+
+
+def unreachable_reason(client_id: int) -> str:
+    if not has_telegram(client_id):
+        return "client unreachable (no Telegram)"
+    return "client unreachable (blocked the bot)"
+
+
+def _reachable(conn: Conn, client_id: int) -> bool:
+    client = clients.get(conn, client_id)
+    return client is not None and client.is_reachable and has_telegram(client_id)
 
 
 class OutboxService:
@@ -311,6 +324,11 @@ class OutboxService:
                 reason = f"booking {details.booking.status}"
                 _skip(conn, report, entry, reason, now)
                 continue
+            about = details.booking.client_id
+            if entry.kind not in TO_ADMINS and not _reachable(conn, about):
+                # As for reminders: never to a client without Telegram, or who blocked the bot.
+                _skip(conn, report, entry, unreachable_reason(about), now)
+                continue
             if entry.attempts >= MAX_ATTEMPTS:  # interrupted that often: the notice is the cause
                 reason = f"gave up after {entry.attempts} interrupted tries"
                 queue.set_status(conn, entry.reminder_id, ReminderStatus.FAILED, now, reason=reason)
@@ -318,7 +336,6 @@ class OutboxService:
                 continue
             kind = entry.kind
             if kind in CARDS:
-                about = details.booking.client_id
                 recent = queue.cards_about_client(conn, about, now - CARDS_WINDOW)
                 verdict = self.rules.card_verdict(recent)
                 if verdict is CardVerdict.SKIP:

@@ -30,6 +30,19 @@ from services.slots import (
 from utils.hours import WeeklyHours
 from utils.timeutil import day_bounds_utc
 
+# An admin's explicit "outside the working hours": every day open round the clock, so only the
+# overlaps (and the horizon, and a start not yet begun) still decide.
+ROUND_THE_CLOCK: WeeklyHours = {weekday: [(0, 24 * 60)] for weekday in range(7)}
+
+# Advisory lock keys (database/repo/locks.py) are a client's positive id and a specialist's
+# negative one. A client without Telegram has a negative id (services/clients.py): their key is
+# moved past every Telegram id (at most 52 bits) so it never meets a specialist's.
+OFFLINE_LOCK_BASE = 2**62
+
+
+def client_lock_key(client_id: int) -> int:
+    return client_id if client_id > 0 else OFFLINE_LOCK_BASE - client_id
+
 
 @dataclass(frozen=True)
 class Placed:
@@ -49,9 +62,18 @@ class Loaded:
 
 
 def hours(
-    conn: Conn, specialist_ids: Sequence[int], first: date, last: date
+    conn: Conn,
+    specialist_ids: Sequence[int],
+    first: date,
+    last: date,
+    *,
+    outside_hours: bool = False,
 ) -> tuple[dict[int, WeeklyHours], list[ScheduleException]]:
-    """Weekly hours of the specialists, and the date exceptions of the range."""
+    """Weekly hours of the specialists, and the date exceptions of the range; round the clock
+    with no exceptions when an admin books ``outside_hours`` (the one place that override is
+    decided, for the times listed and the start booked alike)."""
+    if outside_hours:
+        return {sid: ROUND_THE_CLOCK for sid in specialist_ids}, []
     return schedule.hours_between(conn, specialist_ids, first, last)
 
 
@@ -71,13 +93,15 @@ def schedules(
     first: date,
     last: date,
     exclude_booking: int | None = None,
+    *,
+    outside_hours: bool = False,
 ) -> tuple[list[SpecialistSchedule], list[ScheduleException]]:
     start, end = busy_window(rules, first, last)
     busy = bookings.busy_intervals(
         conn, start, end, specialist_ids, exclude_booking=exclude_booking
     )
     index = busy_by_specialist(busy, specialist_ids)
-    weekly, exceptions = hours(conn, specialist_ids, first, last)
+    weekly, exceptions = hours(conn, specialist_ids, first, last, outside_hours=outside_hours)
     found = [SpecialistSchedule(sid, weekly[sid], index[sid]) for sid in specialist_ids]
     return found, exceptions
 
@@ -91,13 +115,17 @@ def load(
     last: date,
     now: datetime,
     exclude_booking: int | None = None,
+    *,
+    outside_hours: bool = False,
 ) -> Loaded | None:
     """None when the service cannot be booked at all (gone, switched off, or nobody does it)."""
     offered = offering(conn, rules, service_id, specialist_id, now)
     if offered is None:
         return None
     ids, query = offered
-    found, exceptions = schedules(conn, rules, ids, first, last, exclude_booking)
+    found, exceptions = schedules(
+        conn, rules, ids, first, last, exclude_booking, outside_hours=outside_hours
+    )
     return Loaded(found, exceptions, query)
 
 
@@ -122,8 +150,14 @@ def place(
     specialist_id: int | None,
     now: datetime,
     replacing: Booking | None,
+    *,
+    outside_hours: bool = False,
 ) -> BookingResult | Placed:
     """Decide whether ``start`` can be booked and by whom; the refusal otherwise.
+
+    Under ``rules.for_staff()`` the lead time and the per-client limit do not apply;
+    ``outside_hours`` (an admin's explicit choice) sets the working hours aside, never the
+    overlaps.
 
     What other bookings cannot change (the service, who offers it, their hours) is read first,
     then what they can: the client's bookings and the busy times. A refusal read from committed
@@ -142,7 +176,7 @@ def place(
     known = specialist_id is None or specialist_id in offering
     candidates = offering if specialist_id is None else [specialist_id] if known else []
     day = rules.local(start).date()
-    known_hours = hours(conn, candidates, day, day)
+    known_hours = hours(conn, candidates, day, day, outside_hours=outside_hours)
     exclude = replacing.id if replacing else None
     # Only the bookings that overlap the time this one would take can make it busy.
     busy_from = start
@@ -198,7 +232,7 @@ def place(
     if isinstance(decided, BookingResult):
         return decided
     moved_from = [replacing.specialist_id] if replacing else []
-    if locks.for_booking(conn, client_id, [*candidates, *moved_from]):
+    if locks.for_booking(conn, client_lock_key(client_id), [*candidates, *moved_from]):
         decided = decide()  # others may have booked before the locks were ours
         if isinstance(decided, BookingResult):
             return decided
@@ -320,6 +354,8 @@ def reschedule(
     actor: Actor,
     specialist_id: int | None,
     now: datetime,
+    *,
+    outside_hours: bool = False,
 ) -> BookingResult:
     """Move a booking: the old one is cancelled and the new one made together, or neither."""
     old = bookings.get(conn, booking_id)
@@ -335,7 +371,17 @@ def reschedule(
     assert old is not None
     if new_start == old.start and specialist_id in (None, old.specialist_id):
         return BookingResult(Outcome.SAME_TIME, old)
-    placed = place(conn, rules, old.client_id, old.service_id, new_start, specialist_id, now, old)
+    placed = place(
+        conn,
+        rules,
+        old.client_id,
+        old.service_id,
+        new_start,
+        specialist_id,
+        now,
+        old,
+        outside_hours=outside_hours,
+    )
     if isinstance(placed, BookingResult):
         return placed
     previous = cancel_in_tx(conn, old, actor, RESCHEDULED_REASON, now)

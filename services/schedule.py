@@ -7,11 +7,12 @@ booking is still outside the hours cannot interleave with a change of them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from database.engine import Conn, Database
 from database.repo import audit, catalog, locks, schedule
 from domain.actors import SYSTEM, Actor
+from domain.schedule import TimeOff, dates, group_time_off
 from utils.hours import Interval, WeeklyHours, format_intervals
 from utils.timeutil import Clock, system_clock
 
@@ -20,15 +21,21 @@ DIGEST_KEY = "digest_sent_on"
 
 
 class ScheduleService:
-    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, db: Database, clock: Clock = system_clock, first_specialist_name: str | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
+        # The name the migration's specialist takes at the first start (DEFAULT_LANGUAGE's).
+        self.first_specialist_name = first_specialist_name
 
     async def seed_weekly_hours(self, weekly: WeeklyHours) -> bool:
-        """On the very first start, give every specialist the WORKING_HOURS schedule.
+        """On the very first start, give every specialist the WORKING_HOURS schedule, and the
+        specialist the migration created its name in DEFAULT_LANGUAGE.
 
         Runs once per database: later changes are made from the admin chat and are never
-        overwritten by the setting, even if an admin clears every hour.
+        overwritten by the setting, even if an admin clears every hour. A database that has
+        started before keeps its specialist's name, whatever it is.
         """
         now = self.clock()
 
@@ -36,6 +43,8 @@ class ScheduleService:
             locks.for_hours(conn)
             if audit.get_state(conn, SEEDED_KEY) is not None:
                 return False
+            if self.first_specialist_name:
+                self._name_first_specialist(conn, self.first_specialist_name, now)
             for specialist in catalog.list_specialists(conn, active_only=False):
                 for weekday in range(7):
                     schedule.replace_weekday_hours(
@@ -55,12 +64,28 @@ class ScheduleService:
 
         return await self.db.write(work, "hours.seed")
 
-    async def claim_digest(self, day: date) -> bool:
-        """True once per local day: the caller sends that day's digest. Survives restarts, so a
-        restart after the digest time can catch up without a second digest the same day."""
+    @staticmethod
+    def _name_first_specialist(conn: Conn, name: str, now: datetime) -> None:
+        specialist_id = catalog.name_placeholder_specialist(conn, name)
+        if specialist_id is not None and name != catalog.PLACEHOLDER_SPECIALIST_NAME:
+            audit.record(
+                conn,
+                actor=SYSTEM,
+                action="specialist.renamed",
+                entity="specialist",
+                entity_id=specialist_id,
+                now=now,
+                name=name,
+                was=catalog.PLACEHOLDER_SPECIALIST_NAME,
+            )
 
+    async def claim_digest(self, day: date, specialist_id: int | None = None) -> bool:
+        """True once per local day (for the admin chat, or for one specialist's own chat): the
+        caller sends that day's digest. Survives restarts, so a restart after the digest time
+        can catch up without a second digest the same day."""
+        key = DIGEST_KEY if specialist_id is None else f"{DIGEST_KEY}:specialist:{specialist_id}"
         return await self.db.write(
-            lambda conn: audit.claim_state(conn, DIGEST_KEY, day.isoformat()), "digest.claim"
+            lambda conn: audit.claim_state(conn, key, day.isoformat()), "digest.claim"
         )
 
     async def weekly(self, specialist_id: int) -> WeeklyHours:
@@ -113,23 +138,40 @@ class ScheduleService:
         actor: Actor,
         reason: str = "",
         specialist_id: int | None = None,
-    ) -> None:
-        """Override one date: None closes it, a list sets custom hours (replacing earlier ones)."""
+    ) -> bool:
+        """set_days() of one date."""
+        return await self.set_days(day, day, intervals, actor, reason, specialist_id)
+
+    async def set_days(
+        self,
+        first: date,
+        last: date,
+        intervals: Sequence[Interval] | None,
+        actor: Actor,
+        reason: str = "",
+        specialist_id: int | None = None,
+    ) -> bool:
+        """Override the dates first..last, for one specialist or (None) the whole business: None
+        closes them (a day off, a vacation), a list sets custom hours (replacing earlier
+        overrides of the same scope). False, and nothing changed, for an unknown specialist."""
         now = self.clock()
 
-        def work(conn: Conn) -> None:
+        def work(conn: Conn) -> bool:
             locks.for_hours(conn)
-            schedule.clear_exceptions(conn, day, specialist_id)
-            for hours in intervals if intervals is not None else [None]:
-                schedule.add_exception(
-                    conn,
-                    day=day,
-                    specialist_id=specialist_id,
-                    hours=hours,
-                    reason=reason,
-                    actor=actor,
-                    now=now,
-                )
+            if specialist_id is not None and catalog.get_specialist(conn, specialist_id) is None:
+                return False
+            for day in dates(first, last):
+                schedule.clear_exceptions(conn, day, specialist_id)
+                for hours in intervals if intervals is not None else [None]:
+                    schedule.add_exception(
+                        conn,
+                        day=day,
+                        specialist_id=specialist_id,
+                        hours=hours,
+                        reason=reason,
+                        actor=actor,
+                        now=now,
+                    )
             audit.record(
                 conn,
                 actor=actor,
@@ -137,21 +179,35 @@ class ScheduleService:
                 entity="day",
                 entity_id=None,
                 now=now,
-                day=day.isoformat(),
+                day=first.isoformat(),
+                last=last.isoformat(),
                 specialist_id=specialist_id,
                 hours=None if intervals is None else format_intervals(list(intervals)),
                 reason=reason,
             )
+            return True
 
-        await self.db.write(work, "day.set")
+        return await self.db.write(work, "day.set")
 
     async def reopen_day(self, day: date, actor: Actor, specialist_id: int | None = None) -> int:
-        """Drop the date's overrides: the weekly hours apply again. Returns how many went."""
+        """reopen_days() of one date; an unknown specialist has nothing to reopen (0)."""
+        return await self.reopen_days(day, day, actor, specialist_id) or 0
+
+    async def reopen_days(
+        self, first: date, last: date, actor: Actor, specialist_id: int | None = None
+    ) -> int | None:
+        """Drop the overrides of the dates first..last in the scope (one specialist's, or the
+        business's): the weekly hours apply again. How many went; None for an unknown
+        specialist."""
         now = self.clock()
 
-        def work(conn: Conn) -> int:
+        def work(conn: Conn) -> int | None:
             locks.for_hours(conn)
-            removed = schedule.clear_exceptions(conn, day, specialist_id)
+            if specialist_id is not None and catalog.get_specialist(conn, specialist_id) is None:
+                return None
+            removed = sum(
+                schedule.clear_exceptions(conn, day, specialist_id) for day in dates(first, last)
+            )
             audit.record(
                 conn,
                 actor=actor,
@@ -159,9 +215,20 @@ class ScheduleService:
                 entity="day",
                 entity_id=None,
                 now=now,
-                day=day.isoformat(),
+                day=first.isoformat(),
+                last=last.isoformat(),
                 specialist_id=specialist_id,
             )
             return removed
 
         return await self.db.write(work, "day.reopen")
+
+    async def time_off(self, today: date) -> list[TimeOff]:
+        """The closures and custom hours from today on, as ranges (/timeoff)."""
+
+        def work(conn: Conn) -> list[TimeOff]:
+            names = {s.id: s.name for s in catalog.list_specialists(conn, active_only=False)}
+            found = schedule.exceptions_from(conn, today)
+            return group_time_off(found, names)
+
+        return await self.db.read(work, "time_off")

@@ -1,6 +1,10 @@
-"""The staff's side: the agenda, a client's history, and changes to any booking (cancel, mark
-completed or no-show, cancel the bookings a change of hours or a day off left outside the
-hours), each in one transaction with its audit row."""
+"""The staff's side: the agenda, a client's history, and changes to any booking (book or move
+one for a client, cancel, mark completed or no-show, cancel the bookings a change of hours or a
+day off left outside the hours), each in one transaction with its audit row.
+
+A booking the staff make or move for a client goes through the client's steps and the same
+decision (services/placement.py) under ``Rules.for_staff()``: no lead time, no per-client limit;
+the working hours are set aside only when the admin explicitly asks (``outside_hours``)."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from domain.reminders import ReminderKind
 from domain.rules import Rules
 from domain.schedule import HoursScope, ScheduleException, closure, fits_hours
 from services import placement
+from services.booking import ClientBookingService
 from services.slots import hours_for_day
 from utils.timeutil import Clock, day_bounds_utc, system_clock, to_ts
 
@@ -35,6 +40,8 @@ class StaffService:
         self.db = db
         self.rules = rules
         self.clock = clock
+        # The booking steps (select, calendar, free times) as staff walk them for a client.
+        self.flow = ClientBookingService(db, rules.for_staff(), clock)
 
     def today(self) -> date:
         """The business's local date now."""
@@ -51,17 +58,60 @@ class StaffService:
             lambda conn: placement.cancel(conn, rules, booking_id, actor, reason, now), "cancel"
         )
 
+    async def book_for(
+        self,
+        client_id: int,
+        service_id: int,
+        start: datetime,
+        actor: Actor,
+        specialist_id: int | None = None,
+        *,
+        outside_hours: bool = False,
+    ) -> BookingResult:
+        """Book ``start`` for the client (a phone call, a walk-in); the client is told (if they
+        can be reached) and the admin chat gets a card, through the outbox."""
+        now, rules = self.clock(), self.rules.for_staff()
+
+        def work(conn: Conn) -> BookingResult:
+            placed = placement.place(
+                conn,
+                rules,
+                client_id,
+                service_id,
+                start,
+                specialist_id,
+                now,
+                None,
+                outside_hours=outside_hours,
+            )
+            if isinstance(placed, BookingResult):
+                return placed
+            booking = placement.insert(conn, rules, client_id, placed, start, now, actor, None)
+            return BookingResult(Outcome.BOOKED, booking)
+
+        return await self.db.write(work, "staff.book")
+
     async def reschedule(
         self,
         booking_id: int,
         new_start: datetime,
         actor: Actor,
         specialist_id: int | None = None,
+        *,
+        outside_hours: bool = False,
     ) -> BookingResult:
-        now, rules = self.clock(), self.rules
+        """Move any active booking: old and new change together, under the staff's rules."""
+        now, rules = self.clock(), self.rules.for_staff()
         return await self.db.write(
             lambda conn: placement.reschedule(
-                conn, rules, booking_id, new_start, actor, specialist_id, now
+                conn,
+                rules,
+                booking_id,
+                new_start,
+                actor,
+                specialist_id,
+                now,
+                outside_hours=outside_hours,
             ),
             "reschedule",
         )

@@ -71,6 +71,7 @@ async def test_every_change_of_free_time_shows_at_once_from_any_process(
     assert moved.booking is not None and THU not in await watch.days()
     moved = await other_staff.reschedule(moved.booking.id, at(rules.tz, FRI, "10:00"), ADMIN)
     assert moved.booking is not None
+    moved_id = moved.booking.id
     days = await watch.days()
     assert THU in days and FRI not in days
 
@@ -87,16 +88,14 @@ async def test_every_change_of_free_time_shows_at_once_from_any_process(
 
     # A change no code path of ours makes still shows: the triggers see every write.
     await other_db.write(
-        lambda c: c.execute(
-            "UPDATE bookings SET status = 'cancelled' WHERE id = ?", (moved.booking.id,)
-        )
+        lambda c: c.execute("UPDATE bookings SET status = 'cancelled' WHERE id = ?", (moved_id,))
     )
     assert FRI in await watch.days()
 
     # What does not move anyone's time keeps the month.
     misses = watch.misses
     await other_db.write(
-        lambda c: c.execute("UPDATE bookings SET rating = 5 WHERE id = ?", (moved.booking.id,))
+        lambda c: c.execute("UPDATE bookings SET rating = 5 WHERE id = ?", (moved_id,))
     )
     await watch.days()
     assert watch.misses == misses

@@ -12,7 +12,7 @@ from domain.outcomes import SUCCESS, Outcome
 from handlers import COMMANDS
 from handlers.admin.router import COMMAND_NAMES
 from utils.formatting import day_long, month_title, weekday_names
-from utils.i18n import LANGUAGES, Translations, load_catalog, pick_language
+from utils.i18n import LANGUAGES, RUNTIME_KEYS, Translations, load_catalog, pick_language
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("handlers", "services", "utils")
@@ -37,6 +37,7 @@ def keys_in_code() -> set[str]:
     found |= {f"command.{c}" for c in COMMANDS}
     found |= {f"outcome.{o.value}" for o in Outcome if o not in SUCCESS}
     found |= {f"admin.usage.{c}" for c in COMMAND_NAMES}
+    found |= RUNTIME_KEYS
     return found
 
 

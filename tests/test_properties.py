@@ -42,7 +42,7 @@ import handlers.callback_data as buttons
 from domain.bookings import BookingStatus, BusyInterval
 from domain.rules import Rules
 from domain.schedule import ScheduleException
-from handlers.callback_data import AdminAction, AdminBookingCb, LanguageCb
+from handlers.callback_data import AdminAction, AdminBookingCb, LanguageCb, StaffConfirmCb
 from services.slots import (
     SlotQuery,
     SpecialistSchedule,
@@ -196,6 +196,9 @@ class Stage:
         nothing has started (no marks); no booking lies outside its hours (the closed day has
         none), so "cancel them all" finds nothing.
         """
+        with contextlib.suppress(TypeError, ValueError):
+            StaffConfirmCb.unpack(data)  # staff booking or moving for a client: theirs to make
+            return presser.staff
         with contextlib.suppress(TypeError, ValueError):
             staff_action = AdminBookingCb.unpack(data)
             return (

@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import date, datetime
+from enum import StrEnum
 
 from babel.dates import format_date, get_day_names
 from babel.numbers import format_decimal
 
 
-def day_long(day: date, language: str) -> str:
-    """'среда, 2 декабря' / 'Wednesday, 2 December'."""
-    return format_date(day, "EEEE, d MMMM", locale=language)
+class DateRole(StrEnum):
+    """How a date stands in its sentence. A catalog text names it in the date's placeholder
+    (``{day:from}``); the text without one gets NAMED. Russian changes the weekday's case with the
+    preposition, and the preposition's own form with the weekday (с субботы, со среды), so a role
+    other than NAMED renders the preposition too, from the catalog's ``date.weekdays.<role>``."""
+
+    NAMED = ""  # a heading, a label, an apposition: 'суббота, 5 декабря'
+    FROM = "from"  # 'с субботы, 5 декабря', 'со среды, 2 декабря'
+    ON = "on"  # 'в субботу, 5 декабря', 'во вторник, 1 декабря'
+    FOR = "for"  # 'на субботу, 5 декабря'
+    THROUGH = "through"  # the inclusive end of a range: 'по субботу, 5 декабря'
+
+
+def day_long(
+    day: date,
+    language: str,
+    role: DateRole = DateRole.NAMED,
+    weekdays: Sequence[str] | None = None,
+) -> str:
+    """'среда, 2 декабря' / 'Wednesday, 2 December'; for another role, ``weekdays`` (Monday
+    first, the catalog's ``date.weekdays.<role>``) gives the weekday with its preposition:
+    'со среды, 2 декабря'. utils/i18n.Translator passes them; call it with a date value."""
+    if role is DateRole.NAMED:
+        return format_date(day, "EEEE, d MMMM", locale=language)
+    if weekdays is None or len(weekdays) != 7:
+        raise ValueError(f"the weekdays of the role {role.value!r} are needed, Monday first")
+    return f"{weekdays[day.weekday()]}, {format_date(day, 'd MMMM', locale=language)}"
 
 
 def day_short(day: date, language: str) -> str:

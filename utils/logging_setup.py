@@ -135,3 +135,10 @@ def setup_logging(
     root.setLevel(level)
     # APScheduler logs every run of every job at INFO: one line a poll is noise, not news.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    # aiogram logs "Update id=... is handled" at INFO for every update: a formatted, scrubbed
+    # and written line per update (measured by benchmarks/pipeline.py), saying what the
+    # bot_updates and bot_handler_seconds metrics already count (UpdateObserver). Kept at
+    # LOG_LEVEL=DEBUG, where one line per update is what was asked for.
+    logging.getLogger("aiogram.event").setLevel(
+        logging.NOTSET if root.level <= logging.DEBUG else max(logging.WARNING, root.level)
+    )

@@ -10,6 +10,8 @@ One registry per process (``REGISTRY``); the process's own CPU and memory are in
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -19,6 +21,7 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
+from prometheus_client.metrics import MetricWrapperBase
 
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)
@@ -86,6 +89,21 @@ API_CALLS = Counter(
     ["method", "result"],
     registry=REGISTRY,
 )
+
+
+M = TypeVar("M", bound=MetricWrapperBase)
+_children: dict[tuple[MetricWrapperBase, tuple[str, ...]], MetricWrapperBase] = {}
+
+
+def labelled(metric: M, *values: str) -> M:
+    """``metric.labels(*values)``, looked up once: ``labels()`` takes a lock and checks its
+    arguments on every call, and the per-update metrics are recorded several times an update.
+    The label values are few and fixed (update types, results, Bot API method names)."""
+    key = (metric, values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child  # type: ignore[return-value]
 
 
 def render() -> tuple[bytes, str]:

@@ -78,7 +78,9 @@ def day_bounds_utc(tz: BaseTzInfo, day: date) -> tuple[datetime, datetime]:
 
 
 def to_local(tz: BaseTzInfo, moment: datetime) -> datetime:
-    return tz.normalize(moment.astimezone(tz))
+    # astimezone() runs the zone's fromutc(), which picks the offset of that instant: the
+    # normalize() pytz needs after arithmetic on local times would change nothing here.
+    return moment.astimezone(tz)
 
 
 def local_today(tz: BaseTzInfo, now: datetime) -> date:

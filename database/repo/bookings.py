@@ -227,6 +227,12 @@ def count_of_service(conn: Conn, service_id: int) -> int:
     return int(row.fetchone()[0])
 
 
+def count_of_specialist(conn: Conn, specialist_id: int) -> int:
+    """Bookings of any status (cancelled and moved ones too) that name the specialist."""
+    row = conn.execute("SELECT count(*) FROM bookings WHERE specialist_id = ?", (specialist_id,))
+    return int(row.fetchone()[0])
+
+
 def load_by_specialist(
     conn: Conn, start: datetime, end: datetime, specialist_ids: Sequence[int]
 ) -> dict[int, int]:
@@ -275,7 +281,9 @@ def active_without_outbox(conn: Conn, now: datetime) -> list[Booking]:
 _DETAILS_SQL = """
 SELECT b.*, s.name AS service_name, sp.name AS specialist_name,
        c.name AS client_name, c.first_name AS client_first_name, c.username AS client_username,
-       c.phone AS client_phone, c.language AS client_language
+       c.phone AS client_phone, c.language AS client_language,
+       (SELECT n.text FROM client_notes n WHERE n.client_id = b.client_id
+        ORDER BY n.id DESC LIMIT 1) AS client_note
 FROM bookings b
 JOIN services s ON s.id = b.service_id
 JOIN specialists sp ON sp.id = b.specialist_id

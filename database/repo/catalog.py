@@ -110,6 +110,47 @@ def insert_specialist(conn: Conn, name: str, now: datetime) -> int:
     return int(row[0])
 
 
+# What the first migration names the specialist it creates, in every language: the first start
+# gives it the name of DEFAULT_LANGUAGE (services/schedule.ScheduleService.seed_weekly_hours).
+PLACEHOLDER_SPECIALIST_NAME = "Master"
+
+
+def name_placeholder_specialist(conn: Conn, name: str) -> int | None:
+    """Names the migration's specialist (the first row, still called "Master"); its id, or None
+    when there is no such row (renamed already, or a database from elsewhere)."""
+    row = conn.execute(
+        """UPDATE specialists SET name = ?
+           WHERE id = (SELECT MIN(id) FROM specialists) AND name = ?
+           RETURNING id""",
+        (name, PLACEHOLDER_SPECIALIST_NAME),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def rename_specialist(conn: Conn, specialist_id: int, name: str) -> bool:
+    cur = conn.execute("UPDATE specialists SET name = ? WHERE id = ?", (name, specialist_id))
+    return int(cur.rowcount) == 1
+
+
+def lock_specialist(conn: Conn, specialist_id: int) -> None:
+    """PostgreSQL: hold the row until commit, so a booking being inserted for this specialist
+    (its foreign key check shares the row) commits before, or waits and then fails. SQLite's
+    write lock already serialises every writer."""
+    if conn.dialect == "postgresql":
+        conn.execute("SELECT id FROM specialists WHERE id = ? FOR UPDATE", (specialist_id,))
+
+
+def count_specialists(conn: Conn) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM specialists").fetchone()[0])
+
+
+def delete_specialist(conn: Conn, specialist_id: int) -> bool:
+    """Deletes a specialist no booking references, with their hours, days and services
+    (ON DELETE CASCADE); an IntegrityError (RESTRICT) if a booking refers to them."""
+    cur = conn.execute("DELETE FROM specialists WHERE id = ?", (specialist_id,))
+    return int(cur.rowcount) == 1
+
+
 def set_specialist_active(conn: Conn, specialist_id: int, active: bool) -> bool:
     cur = conn.execute(
         "UPDATE specialists SET is_active = ? WHERE id = ?", (int(active), specialist_id)

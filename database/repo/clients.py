@@ -7,6 +7,7 @@ from datetime import datetime
 from database.engine import Conn
 from database.repo import rows
 from domain.clients import Client
+from domain.phones import phone_digits
 from utils.timeutil import to_ts
 
 
@@ -68,5 +69,35 @@ def find_by_username(conn: Conn, username: str) -> Client | None:
     row = conn.execute(
         "SELECT * FROM clients WHERE lower(username) = lower(?) ORDER BY updated_at DESC LIMIT 1",
         (username,),
+    ).fetchone()
+    return None if row is None else rows.client(row)
+
+
+def find_by_phone(conn: Conn, digits: str) -> Client | None:
+    """The client whose phone has these digits: one on Telegram before one without, then the
+    latest updated. LIKE narrows by the digits in order; the comparison itself is exact."""
+    pattern = "%" + "%".join(digits) + "%"
+    found = conn.execute(
+        "SELECT * FROM clients WHERE phone LIKE ? ORDER BY (id > 0) DESC, updated_at DESC, id",
+        (pattern,),
+    )
+    for row in found:
+        if phone_digits(row["phone"]) == digits:
+            return rows.client(row)
+    return None
+
+
+def insert_offline(conn: Conn, name: str, phone: str, now: datetime) -> Client | None:
+    """A client without Telegram, under the next free negative id (below every id there is),
+    never reachable. None if a concurrent transaction took that id first (PostgreSQL): the
+    caller looks again."""
+    ts = to_ts(now)
+    row = conn.execute(
+        """INSERT INTO clients (id, first_name, name, phone, is_reachable, created_at, updated_at)
+           SELECT CASE WHEN MIN(id) < 0 THEN MIN(id) ELSE 0 END - 1, ?, ?, ?, 0, ?, ?
+           FROM clients WHERE TRUE
+           ON CONFLICT (id) DO NOTHING
+           RETURNING *""",
+        (name, name, phone, ts, ts),
     ).fetchone()
     return None if row is None else rows.client(row)

@@ -88,4 +88,5 @@ def booking_details(row: Row) -> BookingDetails:
         client_username=row["client_username"],
         client_phone=row["client_phone"],
         client_language=row["client_language"],
+        client_note=row["client_note"],
     )

@@ -78,6 +78,16 @@ def exceptions_between(conn: Conn, first: date, last: date) -> list[ScheduleExce
     return [rows.schedule_exception(r) for r in found]
 
 
+def exceptions_from(conn: Conn, first: date) -> list[ScheduleException]:
+    """Every override on or after ``first``, the business's before each specialist's."""
+    found = conn.execute(
+        "SELECT * FROM schedule_exceptions WHERE day >= ?"
+        " ORDER BY COALESCE(specialist_id, 0), day, start_minute",
+        (first.isoformat(),),
+    )
+    return [rows.schedule_exception(r) for r in found]
+
+
 def add_exception(
     conn: Conn,
     *,

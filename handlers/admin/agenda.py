@@ -21,7 +21,6 @@ from handlers.common import alert, reply, show
 from handlers.views.base import Screen
 from services.notifier import Notifier, count_told
 from services.staff import StaffService
-from utils.formatting import day_long
 from utils.i18n import Translator
 
 
@@ -39,8 +38,8 @@ async def _agenda(
             Screen(
                 t(
                     "admin.week.empty",
-                    first=day_long(first, t.language),
-                    last=day_long(last, t.language),
+                    first=first,
+                    last=last,
                 )
             )
         ]

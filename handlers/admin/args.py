@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
 from utils.hours import HoursFormatError, Interval, parse_intervals, parse_weekday
 
@@ -61,6 +63,60 @@ def parse_range(args: list[str], today: date) -> tuple[date, date] | None:
     if (end - start).days >= MAX_RANGE_DAYS:
         return None
     return start, end
+
+
+class SpanProblem(StrEnum):
+    BACKWARDS = "backwards"
+    TOO_LONG = "too_long"
+
+
+@dataclass(frozen=True)
+class BadSpan:
+    """A well-formed range that cannot be: named in the answer, not just the usage line."""
+
+    problem: SpanProblem
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def parse_span(text: str, today: date) -> tuple[date, date] | BadSpan | None:
+    """DATE or DATE..DATE (both included, at most MAX_RANGE_DAYS days); None if malformed."""
+    head, dots, tail = text.partition("..")
+    first = parse_day(head, today)
+    last = parse_day(tail, today) if dots else first
+    if first is None or last is None:
+        return None
+    if last < first:
+        return BadSpan(SpanProblem.BACKWARDS, first, last)
+    if (last - first).days >= MAX_RANGE_DAYS:
+        return BadSpan(SpanProblem.TOO_LONG, first, last)
+    return first, last
+
+
+@dataclass(frozen=True)
+class TimeOffArgs:
+    """``[SPECIALIST_ID] DATE[..DATE] REST...`` of /dayoff, /dayon and /hours_on."""
+
+    specialist_id: int | None
+    first: date
+    last: date
+    rest: list[str]
+
+
+def parse_time_off(args: list[str], today: date) -> TimeOffArgs | BadSpan | None:
+    specialist_id = parse_id(args[0]) if args else None
+    if specialist_id is not None:
+        args = args[1:]
+    if not args:
+        return None
+    span = parse_span(args[0], today)
+    if span is None or isinstance(span, BadSpan):
+        return span
+    return TimeOffArgs(specialist_id, span[0], span[1], args[1:])
 
 
 def parse_intervals_arg(text: str) -> list[Interval] | None:

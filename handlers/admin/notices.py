@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from domain.notices import Notice, NoticeKind
 from domain.rules import Business
-from handlers.admin.views import booking_line
+from handlers.admin.views import booking_line, with_note
 from handlers.callback_data import AdminAction, AdminBookingCb, Destination, Nav
 from handlers.views.base import Screen, button, keyboard
-from utils.formatting import day_long, esc, hhmm
+from utils.formatting import esc, hhmm
 from utils.i18n import Translator
 
 
@@ -32,6 +32,7 @@ def admin_card(t: Translator, business: Business, notice: Notice) -> Screen:
         if notice.previous is not None:
             was = booking_line(t, business, notice.previous, with_day=True)
         text = t("admin.card.rescheduled", id=d.booking.id, line=line, was=was)
+    text = with_note(t, text, d)
     markup = None
     if d.booking.is_active:
         markup = keyboard(
@@ -52,7 +53,7 @@ def client_notice(t: Translator, business: Business, notice: Notice) -> Screen:
     values = {
         "business": esc(business.name),
         "service": esc(d.service_name),
-        "day": day_long(start.date(), t.language),
+        "day": start.date(),
         "time": hhmm(start),
     }
     if notice.kind is NoticeKind.DAY_OFF:

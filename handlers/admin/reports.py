@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram.filters import CommandObject
 from aiogram.types import BufferedInputFile, Message
 
 from domain.rules import Business
 from handlers.admin import views as av
 from handlers.admin.args import parse_id, parse_range, words
+from handlers.admin.chart import chart_data, render_png
 from handlers.admin.common import say, usage_error
 from services.clients import ClientService
 from services.export import ExportService
+from services.notes import NotesService
 from services.staff import StaffService
 from services.stats import StatsService, client_summary
 from utils.formatting import esc
@@ -24,6 +28,7 @@ async def client_command(
     business: Business,
     clients: ClientService,
     staff: StaffService,
+    notes: NotesService,
 ) -> None:
     args = words(command.args)
     if len(args) != 1 or not (parse_id(args[0]) or args[0].startswith("@")):
@@ -34,7 +39,9 @@ async def client_command(
         await say(message, t("admin.client.not_found", query=esc(args[0])))
         return
     history = await staff.history(client.id)
-    await say(message, av.client_text(t, business, client, client_summary(history), history))
+    notes_of = await notes.of_client(client.id)
+    summary = client_summary(history)
+    await say(message, av.client_text(t, business, client, summary, history, notes_of))
 
 
 async def stats_command(
@@ -49,7 +56,19 @@ async def stats_command(
     if days is None:
         await usage_error(message, t, command)
         return
-    await say(message, av.stats_text(t, business, await stats.stats(*days)))
+    numbers = await stats.stats(*days)
+    text = av.stats_text(t, business, numbers)
+    figures = chart_data(t, business, numbers)
+    if figures is None:
+        await say(message, text + "\n\n" + t("admin.stats.no_chart"))
+        return
+    await say(message, text)
+    png = await asyncio.to_thread(render_png, figures)  # a second of CPU: off the event loop
+    first, last = days
+    await message.answer_photo(
+        BufferedInputFile(png, filename=f"stats_{first.isoformat()}_{last.isoformat()}.png"),
+        caption=figures.title,
+    )
 
 
 async def export_command(

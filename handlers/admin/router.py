@@ -16,18 +16,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiogram import F, Router
-from aiogram.enums import ChatType
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from config import Settings
-from handlers.admin import agenda, catalog, reports, staff
+from handlers.admin import accounts, agenda, catalog, notes, reports, staff, time_off
+from handlers.admin import booking as booking_for
 from handlers.admin.common import say
 from handlers.admin.views import help_text
 from handlers.callback_data import AdminAction, AdminBookingCb, DayOffAction, DayOffCb
 from handlers.common import alert
 from handlers.filters import inline
 from handlers.middlewares import AdminContext
+from handlers.roles import is_staff_here
 from utils.i18n import Translations, Translator
 
 
@@ -45,6 +46,8 @@ COMMANDS: tuple[AdminCommand, ...] = (
     AdminCommand("week", agenda.week_command),
     AdminCommand("booking", agenda.booking_command),
     AdminCommand("cancel", agenda.cancel_command),
+    AdminCommand("book", booking_for.book_command),
+    AdminCommand("move", booking_for.move_command),
     # the catalog
     AdminCommand("services", catalog.services_command),
     AdminCommand("service_add", catalog.service_add_command),
@@ -55,16 +58,22 @@ COMMANDS: tuple[AdminCommand, ...] = (
     # staff and hours
     AdminCommand("specialists", staff.specialists_command),
     AdminCommand("specialist_add", staff.specialist_add_command),
+    AdminCommand("specialist_rename", staff.specialist_rename_command),
     AdminCommand("specialist_services", staff.specialist_services_command),
     AdminCommand("specialist_off", staff.specialist_off_command),
     AdminCommand("specialist_on", staff.specialist_on_command),
+    AdminCommand("specialist_delete", staff.specialist_delete_command),
+    AdminCommand("specialist_link", accounts.specialist_link_command),
+    AdminCommand("specialist_unlink", accounts.specialist_unlink_command),
     AdminCommand("hours", staff.hours_command),
     AdminCommand("hours_set", staff.hours_set_command),
-    AdminCommand("dayoff", staff.dayoff_command),
-    AdminCommand("dayon", staff.dayon_command),
-    AdminCommand("hours_on", staff.hours_on_command),
+    AdminCommand("dayoff", time_off.dayoff_command),
+    AdminCommand("dayon", time_off.dayon_command),
+    AdminCommand("hours_on", time_off.hours_on_command),
+    AdminCommand("timeoff", time_off.timeoff_command),
     # clients and reports
     AdminCommand("client", reports.client_command),
+    AdminCommand("note", notes.note_command),
     AdminCommand("stats", reports.stats_command),
     AdminCommand("export", reports.export_command),
 )
@@ -77,22 +86,13 @@ BOOKING_BUTTONS: dict[AdminAction, Callable[..., Awaitable[None]]] = {
     AdminAction.KEEP: agenda.keep_button,
     AdminAction.NO_SHOW: agenda.no_show_button,
     AdminAction.DONE: agenda.done_button,
+    AdminAction.MOVE: booking_for.move_button,
 }
 # The choice about bookings left outside the hours (/dayoff, /hours_on, /hours_set).
 OUTSIDE_HOURS_BUTTONS: dict[DayOffAction, Callable[..., Awaitable[None]]] = {
     DayOffAction.CANCEL_ALL: staff.outside_cancel_all_button,
     DayOffAction.KEEP: staff.outside_keep_button,
 }
-
-
-def is_staff_here(settings: Settings, user_id: int | None, chat_id: int, chat_type: str) -> bool:
-    """The one place that decides who is staff where: an admin in the admin chat, or in their
-    own private chat with the bot."""
-    if user_id is None or user_id not in settings.admin_ids:
-        return False
-    if settings.admin_chat_id is not None and chat_id == settings.admin_chat_id:
-        return True
-    return chat_type == ChatType.PRIVATE and chat_id == user_id
 
 
 def _from_staff(settings: Settings) -> Callable[[Message], bool]:
@@ -131,9 +131,10 @@ async def stale_button(callback: CallbackQuery, t: Translator) -> None:
     await alert(callback, t("admin.alert.stale"))
 
 
-def make_router(settings: Settings, translations: Translations) -> Router:
-    """A fresh router each call: a Router can belong to only one Dispatcher."""
-    router = Router(name="admin")
+def make_routers(settings: Settings, translations: Translations) -> list[Router]:
+    """Fresh routers each call (a Router can belong to only one Dispatcher), in their order:
+    the staff's, then the guard of admin buttons. Included in the Dispatcher as they are: a
+    parent router around them would be one more level every update walks."""
     staff_router = Router(name="admin_staff")
     staff_router.message.filter(inline(_from_staff(settings)))
     staff_router.callback_query.filter(inline(_pressed_by_staff(settings)))
@@ -153,6 +154,8 @@ def make_router(settings: Settings, translations: Translations) -> Router:
         staff_router.callback_query.register(handler, AdminBookingCb.filter(F.action == action))
     for choice, choice_handler in OUTSIDE_HOURS_BUTTONS.items():
         staff_router.callback_query.register(choice_handler, DayOffCb.filter(F.action == choice))
+    for data, step in booking_for.STEP_BUTTONS:
+        staff_router.callback_query.register(step, data.filter())
 
     # Admin buttons pressed by anyone else (a forwarded card, a member of the group who is
     # not staff): told so, nothing changes.
@@ -160,14 +163,15 @@ def make_router(settings: Settings, translations: Translations) -> Router:
     guard.callback_query.middleware(context)
     guard.callback_query.register(not_admin_button, AdminBookingCb.filter())
     guard.callback_query.register(not_admin_button, DayOffCb.filter())
+    for data, _ in booking_for.STEP_BUTTONS:
+        guard.callback_query.register(not_admin_button, data.filter())
     if settings.admin_chat_id is not None:
         # The client routers ignore groups: forged or outdated data in the admin chat ends here.
         guard.callback_query.register(
             stale_button, inline(F.message.chat.id == settings.admin_chat_id)
         )
 
-    router.include_routers(staff_router, guard)
-    return router
+    return [staff_router, guard]
 
 
-__all__ = ["COMMANDS", "COMMAND_NAMES", "AdminCommand", "is_staff_here", "make_router"]
+__all__ = ["COMMANDS", "COMMAND_NAMES", "AdminCommand", "is_staff_here", "make_routers"]

@@ -1,6 +1,6 @@
-"""Staff and hours: specialists (add, services, on, off), weekly hours, days off and one-day
-hours, and the choice about the bookings a change of hours or a day off left outside the hours
-(the same question, buttons and cancel for /dayoff, /hours_on and /hours_set)."""
+"""Staff and hours: specialists, weekly hours, and the choice about the bookings a change of
+hours or a day off left outside the hours (the same question, buttons and cancel for /hours_set
+here and /dayoff, /hours_on in handlers/admin/time_off.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,10 @@ from domain.actors import Actor
 from domain.notices import CANCEL_NEWS
 from domain.outcomes import HoursCancelOutcome, OutsideHours, SpecialistOutcome
 from domain.rules import Business
-from domain.schedule import HoursScope
 from handlers.admin import views as av
 from handlers.admin.args import (
     MAX_NAME,
-    MAX_TEXT,
     clean_text,
-    parse_day,
     parse_id,
     parse_ids,
     parse_intervals_arg,
@@ -33,7 +30,7 @@ from services.notifier import Notifier, count_told
 from services.schedule import ScheduleService
 from services.specialists import SpecialistService
 from services.staff import StaffService
-from utils.formatting import day_long, esc
+from utils.formatting import esc
 from utils.hours import WEEKDAYS, format_intervals
 from utils.i18n import Translator
 from utils.timeutil import from_ts
@@ -69,6 +66,42 @@ async def specialist_add_command(
         return
     specialist = await specialists.add(name, actor)
     await say(message, t("admin.specialist.added", id=specialist.id, name=esc(specialist.name)))
+
+
+async def specialist_rename_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    specialists: SpecialistService,
+    actor: Actor,
+) -> None:
+    head, _, rest = (command.args or "").strip().partition(" ")
+    specialist_id = parse_id(head)
+    name = clean_text(rest, MAX_NAME)
+    if specialist_id is None or name is None:
+        await usage_error(message, t, command)
+        return
+    renamed = await specialists.rename(specialist_id, name, actor)
+    if renamed.outcome is SpecialistOutcome.NOT_FOUND:
+        await say(message, t("admin.specialist.not_found", id=specialist_id))
+        return
+    await say(
+        message,
+        t("admin.specialist.renamed", id=specialist_id, name=esc(name), was=esc(renamed.was)),
+    )
+
+
+async def specialist_delete_command(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    specialists: SpecialistService,
+    actor: Actor,
+) -> None:
+    if (specialist_id := await single_id(message, command, t)) is None:
+        return
+    removed = await specialists.delete(specialist_id, actor)
+    await say(message, av.removal_text(t, specialist_id, removed))
 
 
 async def specialist_services_command(
@@ -158,7 +191,7 @@ async def hours_command(
     await say(message, av.hours_text(t, listed, await schedule.weekly_all()))
 
 
-async def _ask_about_outside(
+async def ask_about_outside(
     message: Message, t: Translator, business: Business, done: str, found: OutsideHours
 ) -> None:
     """The change's answer; with the bookings it left outside the hours, the choice."""
@@ -197,70 +230,7 @@ async def hours_set_command(
     hours = format_intervals(intervals) if intervals else t("admin.hours.off")
     done = t("admin.hours.set", day=WEEKDAYS[weekday], who=who, hours=hours)
     found = await staff.outside_hours(staff.weekday_scope(weekday, specialist_id))
-    await _ask_about_outside(message, t, business, done, found)
-
-
-async def dayoff_command(
-    message: Message,
-    command: CommandObject,
-    t: Translator,
-    business: Business,
-    staff: StaffService,
-    schedule: ScheduleService,
-    actor: Actor,
-) -> None:
-    args = words(command.args)
-    day = parse_day(args[0], staff.today()) if args else None
-    reason = clean_text(" ".join(args[1:]), MAX_TEXT) if len(args) > 1 else ""
-    if day is None or reason is None:
-        await usage_error(message, t, command)
-        return
-    await schedule.set_day(day, None, actor, reason)
-    found = await staff.outside_hours(HoursScope.day(day))
-    if not found.bookings:
-        await say(message, t("admin.dayoff.done", day=day_long(day, t.language)))
-        return
-    await reply(message, av.dayoff_question(t, business, found))
-
-
-async def dayon_command(
-    message: Message,
-    command: CommandObject,
-    t: Translator,
-    staff: StaffService,
-    schedule: ScheduleService,
-    actor: Actor,
-) -> None:
-    args = words(command.args)
-    day = parse_day(args[0], staff.today()) if len(args) == 1 else None
-    if day is None:
-        await usage_error(message, t, command)
-        return
-    await schedule.reopen_day(day, actor)
-    await say(message, t("admin.dayon.done", day=day_long(day, t.language)))
-
-
-async def hours_on_command(
-    message: Message,
-    command: CommandObject,
-    t: Translator,
-    business: Business,
-    staff: StaffService,
-    schedule: ScheduleService,
-    actor: Actor,
-) -> None:
-    args = words(command.args)
-    day = parse_day(args[0], staff.today()) if len(args) == 2 else None
-    intervals = parse_intervals_arg(args[1]) if len(args) == 2 else None
-    if day is None or not intervals:
-        await usage_error(message, t, command)
-        return
-    await schedule.set_day(day, intervals, actor)
-    done = t(
-        "admin.hours_on.done", day=day_long(day, t.language), hours=format_intervals(intervals)
-    )
-    found = await staff.outside_hours(HoursScope.day(day))
-    await _ask_about_outside(message, t, business, done, found)
+    await ask_about_outside(message, t, business, done, found)
 
 
 # ------------------------------------------------------------------ the bookings left outside

@@ -7,19 +7,21 @@ from datetime import date
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 
 from domain.actors import Role
 from domain.bookings import Booking, BookingDetails, BookingStatus
 from domain.catalog import Service, ServiceInfo, SpecialistInfo
-from domain.clients import Client
+from domain.clients import Client, ClientNote
 from domain.outcomes import OutsideHours
 from domain.rules import Business
 from domain.schedule import HoursScope
 from handlers.admin.args import MAX_RANGE_DAYS
 from handlers.callback_data import AdminAction, AdminBookingCb, DayOffAction, DayOffCb
 from handlers.views.base import Screen, button, keyboard, pack_day, unpack_day
+from services.specialists import Removal, RemovalResult
 from services.stats import ClientSummary, Stats
-from utils.formatting import day_long, day_short, esc, hhmm, money
+from utils.formatting import day_short, esc, hhmm, money
 from utils.hours import WEEKDAYS, WeeklyHours, format_intervals
 from utils.i18n import Translator
 from utils.timeutil import to_ts
@@ -78,9 +80,27 @@ def booking_line(
     )
 
 
+def _move(t: Translator, booking_id: int) -> InlineKeyboardButton:
+    return button(
+        t("admin.button.move", id=booking_id),
+        AdminBookingCb(action=AdminAction.MOVE, booking=booking_id),
+    )
+
+
+def card_keyboard(t: Translator, booking: Booking) -> InlineKeyboardMarkup | None:
+    """Under a card in the admin chat: Cancel and Move while the booking is active."""
+    if not booking.is_active:
+        return None
+    cancel = button(
+        t("admin.button.cancel", id=booking.id),
+        AdminBookingCb(action=AdminAction.CANCEL, booking=booking.id),
+    )
+    return keyboard([cancel, _move(t, booking.id)])
+
+
 def booking_buttons(t: Translator, booking: Booking) -> list[InlineKeyboardButton]:
-    """Active: Cancel / No-show / Done. Completed (bookings close by themselves when they end):
-    No-show, so a client who did not come is still recorded as such. Otherwise none."""
+    """Active: Cancel / No-show / Done / Move. Completed (bookings close by themselves when they
+    end): No-show, so a client who did not come is still recorded as such. Otherwise none."""
     booking_id = booking.id
     no_show = button(
         t("admin.button.no_show", id=booking_id),
@@ -100,6 +120,7 @@ def booking_buttons(t: Translator, booking: Booking) -> list[InlineKeyboardButto
             t("admin.button.done", id=booking_id),
             AdminBookingCb(action=AdminAction.DONE, booking=booking_id),
         ),
+        _move(t, booking_id),
     ]
 
 
@@ -107,13 +128,12 @@ def agenda_screens(
     t: Translator, business: Business, day: date, bookings: Sequence[BookingDetails]
 ) -> list[Screen]:
     """The day's bookings in time order, each with the buttons its status allows."""
-    title = day_long(day, t.language)
     if not bookings:
-        return [Screen(t("admin.agenda.empty", day=title))]
+        return [Screen(t("admin.agenda.empty", day=day))]
     screens = []
     for first in range(0, len(bookings), AGENDA_CHUNK):
         chunk = bookings[first : first + AGENDA_CHUNK]
-        lines = [t("admin.agenda.title", day=title, count=len(bookings)), ""]
+        lines = [t("admin.agenda.title", day=day, count=len(bookings)), ""]
         lines += [booking_line(t, business, d) for d in chunk]
         rows = [r for r in (booking_buttons(t, d.booking) for d in chunk) if r]
         screens.append(Screen("\n".join(lines), keyboard(*rows) if rows else None))
@@ -126,7 +146,7 @@ def booking_card(t: Translator, business: Business, d: BookingDetails) -> Screen
     text = t(
         "admin.booking.card",
         id=b.id,
-        day=day_long(start.date(), t.language),
+        day=start.date(),
         time=hhmm(start),
         end=hhmm(end),
         duration=b.duration_minutes,
@@ -146,6 +166,7 @@ def booking_card(t: Translator, business: Business, d: BookingDetails) -> Screen
             Role.SYSTEM: t("admin.who.admin"),
         }[b.cancelled_by_role or Role.SYSTEM]
         text += "\n" + t("admin.booking.cancelled_by", who=who, reason=esc(b.cancel_reason or "—"))
+    text = with_note(t, text, d)
     buttons = booking_buttons(t, b)
     return Screen(text, keyboard(buttons) if buttons else None)
 
@@ -213,6 +234,19 @@ def specialists_text(
     return "\n".join(lines)
 
 
+def removal_text(t: Translator, specialist_id: int, removed: RemovalResult) -> str:
+    """/specialist_delete's answer; a refusal says what to do instead."""
+    name = esc(removed.name)
+    return {
+        Removal.DONE: lambda: t("admin.specialist.deleted", id=specialist_id, name=name),
+        Removal.NOT_FOUND: lambda: t("admin.specialist.not_found", id=specialist_id),
+        Removal.IN_USE: lambda: t(
+            "admin.specialist.in_use", id=specialist_id, name=name, count=removed.bookings
+        ),
+        Removal.LAST: lambda: t("admin.specialist.last", id=specialist_id, name=name),
+    }[removed.outcome]()
+
+
 def hours_text(
     t: Translator, specialists: Sequence[SpecialistInfo], weekly: dict[int, WeeklyHours]
 ) -> str:
@@ -238,13 +272,28 @@ def scope_title(t: Translator, scope: HoursScope) -> str:
     """'среда, 2 декабря' for one date; 'wed: 2 декабря — 6 января' for a weekday's dates."""
     days = scope.days()
     if scope.first == scope.last or not days:
-        return day_long(scope.first, t.language)
-    return t(
-        "admin.scope.weekday",
-        weekday=WEEKDAYS[days[0].weekday()],
-        first=format_date(days[0], "d MMMM", locale=t.language),
-        last=format_date(days[-1], "d MMMM", locale=t.language),
-    )
+        title = t.day(scope.first)
+    elif scope.weekday is not None:
+        title = t(
+            "admin.scope.weekday",
+            weekday=WEEKDAYS[days[0].weekday()],
+            first=format_date(days[0], "d MMMM", locale=t.language),
+            last=format_date(days[-1], "d MMMM", locale=t.language),
+        )
+    else:
+        title = t(
+            "admin.scope.span",
+            first=format_date(scope.first, "d MMMM y", locale=t.language),
+            last=format_date(scope.last, "d MMMM y", locale=t.language),
+        )
+    if scope.specialist_id is not None:
+        title = t("admin.scope.specialist", what=title, id=scope.specialist_id)
+    return title
+
+
+def is_one_day(scope: HoursScope) -> bool:
+    """A single date of the whole business: its texts name the day in the sentence's case."""
+    return scope.first == scope.last and scope.specialist_id is None
 
 
 def outside_choice(action: DayOffAction, found: OutsideHours) -> DayOffCb:
@@ -285,12 +334,12 @@ def _outside_lines(t: Translator, business: Business, found: OutsideHours) -> st
 
 
 def dayoff_question(t: Translator, business: Business, found: OutsideHours) -> Screen:
-    """The day is closed; its bookings: cancel them all, or keep them?"""
-    text = t(
-        "admin.dayoff.bookings",
-        day=day_long(found.scope.first, t.language),
-        lines=_outside_lines(t, business, found),
-    )
+    """The day (or the days) is closed; its bookings: cancel them all, or keep them?"""
+    lines = _outside_lines(t, business, found)
+    if is_one_day(found.scope):
+        text = t("admin.dayoff.bookings", day=found.scope.first, lines=lines)
+    else:
+        text = t("admin.timeoff.bookings", what=scope_title(t, found.scope), lines=lines)
     return Screen(text, _outside_keyboard(t, found))
 
 
@@ -306,6 +355,7 @@ def client_text(
     client: Client,
     summary: ClientSummary,
     history: Sequence[BookingDetails],
+    notes: Sequence[ClientNote] = (),
 ) -> str:
     lines = [
         t(
@@ -326,10 +376,31 @@ def client_text(
     lines.append(ratings_line(t, summary.ratings, summary.rating_average))
     if not client.is_reachable:
         lines.append(t("admin.client.blocked"))
+    if notes:
+        lines += ["", t("admin.client.notes")]
+        lines += [note_line(t, business, note) for note in notes]
     if history:
         lines += ["", t("admin.client.recent")]
         lines += [booking_line(t, business, d, with_day=True) for d in history[:10]]
     return "\n".join(lines)
+
+
+def note_line(t: Translator, business: Business, note: ClientNote) -> str:
+    written = business.local(note.created_at)
+    return t(
+        "admin.note.line",
+        day=day_short(written.date(), t.language),
+        time=hhmm(written),
+        author=note.author_id or "—",
+        text=esc(note.text),
+    )
+
+
+def with_note(t: Translator, text: str, d: BookingDetails) -> str:
+    """A booking card for the staff, with their latest note about the client."""
+    if d.client_note is None:
+        return text
+    return text + "\n" + t("admin.card.note", note=esc(d.client_note))
 
 
 def ratings_line(t: Translator, count: int, average: float | None) -> str:
@@ -357,4 +428,20 @@ def stats_text(t: Translator, business: Business, stats: Stats) -> str:
         weekdays=top([(WEEKDAYS[d], n) for d, n in stats.weekdays]),
         hours=top([(f"{h:02d}:00", n) for h, n in stats.hours]),
     )
-    return text + "\n" + ratings_line(t, stats.ratings, stats.rating_average)
+    ratings = ratings_line(t, stats.ratings, stats.rating_average)
+    return "\n".join([text, fill_line(t, stats), ratings])
+
+
+def fill_line(t: Translator, stats: Stats) -> str:
+    """Booked / working hours over the range: the heatmap's numbers summed."""
+    fill = stats.fill
+    if fill is None:
+        return t("admin.stats.no_hours")
+    booked = sum(map(sum, stats.load.booked)) / 60
+    working = sum(map(sum, stats.load.working)) / 60
+    return t(
+        "admin.stats.fill",
+        percent=format_percent(fill, locale=t.language),
+        booked=format_decimal(round(booked, 1), locale=t.language),
+        working=format_decimal(round(working, 1), locale=t.language),
+    )

@@ -1,10 +1,13 @@
 """The booking steps: service -> specialist -> calendar -> times -> confirm -> booked, and the
-refusals met on the way (also used when moving a booking)."""
+refusals met on the way (also used when moving a booking, and when staff book or move for a
+client: ``Selection.for_client``, whose buttons carry the client and stay in the admin's
+router; there a day without free time can still be opened, for times outside the hours)."""
 
 from __future__ import annotations
 
 import calendar as pycalendar
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 
 from aiogram.filters.callback_data import CallbackData
@@ -13,31 +16,42 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.bookings import BookingDetails
 from domain.catalog import Service, Specialist
+from domain.clients import Client
 from domain.outcomes import CHOOSE_AGAIN, Outcome, Selection
 from domain.rules import Business
 from handlers.callback_data import (
     CalendarCb,
-    ConfirmCb,
-    DayCb,
     Destination,
     Label,
     Nav,
     Noop,
     ServiceCb,
-    TimeCb,
+    StaffCalendarCb,
+    StaffNavAction,
+    StaffNavCb,
+    StaffServiceCb,
 )
-from handlers.views.base import Screen, button, keyboard, pack_day, pack_month
+from handlers.views import steps
+from handlers.views.base import Screen, button, keyboard, pack_month
 from handlers.views.menu import contacts_line
 from services.ics import appointment_ics
-from utils.formatting import day_long, esc, hhmm, money, month_title, weekday_names
+from utils.formatting import esc, hhmm, money, month_title, weekday_names
 from utils.i18n import Translator
 
 
-def services_screen(t: Translator, business: Business, services: Sequence[Service]) -> Screen:
+def services_screen(
+    t: Translator,
+    business: Business,
+    services: Sequence[Service],
+    for_client: Client | None = None,
+) -> Screen:
+    if for_client is None:
+        back = button(t("nav.back"), Nav(to=Destination.HOME))
+    else:
+        close = StaffNavCb(to=StaffNavAction.CLOSE, client=for_client.id)
+        back = button(t("nav.cancel"), close)
     if not services:
-        return Screen(
-            t("book.no_services"), keyboard([button(t("nav.back"), Nav(to=Destination.HOME))])
-        )
+        return Screen(steps.for_prefix(t, for_client) + t("book.no_services"), keyboard([back]))
     buttons = [
         [
             button(
@@ -47,44 +61,42 @@ def services_screen(t: Translator, business: Business, services: Sequence[Servic
                     duration=s.duration_minutes,
                     price=money(s.price, business.currency, t.language),
                 ),
-                ServiceCb(service=s.id),
+                ServiceCb(service=s.id)
+                if for_client is None
+                else StaffServiceCb(client=for_client.id, service=s.id),
             )
         ]
         for s in services
     ]
     return Screen(
-        t("book.choose_service"),
-        keyboard(*buttons, [button(t("nav.back"), Nav(to=Destination.HOME))]),
+        steps.for_prefix(t, for_client) + t("book.choose_service"),
+        keyboard(*buttons, [back]),
     )
 
 
 def specialists_screen(
-    t: Translator, service: Service, specialists: Sequence[Specialist], month: int
+    t: Translator,
+    service: Service,
+    specialists: Sequence[Specialist],
+    month: int,
+    for_client: Client | None = None,
 ) -> Screen:
-    rows = [
-        [
-            button(
-                t("book.any_specialist"), CalendarCb(service=service.id, specialist=0, month=month)
-            )
-        ]
-    ]
-    rows += [
-        [button(sp.name, CalendarCb(service=service.id, specialist=sp.id, month=month))]
-        for sp in specialists
-    ]
+    def pick(specialist: int) -> CallbackData:
+        if for_client is None:
+            return CalendarCb(service=service.id, specialist=specialist, month=month)
+        return StaffCalendarCb(
+            client=for_client.id, service=service.id, specialist=specialist, month=month
+        )
+
+    rows = [[button(t("book.any_specialist"), pick(0))]]
+    rows += [[button(sp.name, pick(sp.id))] for sp in specialists]
+    back: CallbackData = Nav(to=Destination.BOOK)
+    if for_client is not None:
+        back = StaffNavCb(to=StaffNavAction.SERVICES, client=for_client.id)
     return Screen(
-        t("book.choose_specialist", service=esc(service.name)),
-        keyboard(*rows, [button(t("nav.back"), Nav(to=Destination.BOOK))]),
+        steps.for_prefix(t, for_client) + t("book.choose_specialist", service=esc(service.name)),
+        keyboard(*rows, [button(t("nav.back"), back)]),
     )
-
-
-def _ids(sel: Selection) -> dict[str, int]:
-    """The fields every step's callback data carries."""
-    return {
-        "service": sel.service.id,
-        "specialist": sel.specialist.id if sel.specialist else 0,
-        "moving": sel.moving.id if sel.moving else 0,
-    }
 
 
 def _header(t: Translator, business: Business, sel: Selection) -> str:
@@ -93,24 +105,14 @@ def _header(t: Translator, business: Business, sel: Selection) -> str:
         head = t(
             "move.header",
             service=esc(sel.service.name),
-            day=day_long(start.date(), t.language),
+            day=start.date(),
             time=hhmm(start),
         )
     else:
         head = f"<b>{esc(sel.service.name)}</b>"
     if sel.specialist and sel.offering > 1:  # with one specialist there was no choice
         head += "\n" + t("book.specialist_line", name=esc(sel.specialist.name))
-    return head
-
-
-def _back_from_calendar(sel: Selection) -> CallbackData:
-    if sel.moving:
-        return Nav(to=Destination.MY)
-    return ServiceCb(service=sel.service.id) if sel.offering > 1 else Nav(to=Destination.BOOK)
-
-
-def _leave(sel: Selection) -> Nav:
-    return Nav(to=Destination.MY if sel.moving else Destination.HOME)
+    return steps.for_prefix(t, sel.for_client) + head
 
 
 def calendar_screen(
@@ -123,7 +125,6 @@ def calendar_screen(
     bookable: tuple[date, date],
 ) -> Screen:
     first, last = bookable
-    common = _ids(sel)
     rows: list[list[InlineKeyboardButton]] = [
         [button(month_title(year, month, t.language), Noop(why=Label.MONTH))],
         [button(name, Noop(why=Label.WEEKDAY)) for name in weekday_names(t.language)],
@@ -134,29 +135,31 @@ def calendar_screen(
             if day.month != month:
                 row.append(button(" ", Noop(why=Label.BLANK)))
             elif day in open_days:
-                row.append(button(str(day.day), DayCb(day=pack_day(day), **common)))
+                row.append(button(str(day.day), steps.day_cb(sel, day)))
             else:
-                # U+0336 strikes the number through: visibly closed, still readable.
-                row.append(
-                    button("\u0336".join(str(day.day)) + "\u0336", Noop(why=Label.CLOSED_DAY))
+                # U+0336 strikes the number through: visibly closed, still readable. Staff may
+                # still open it, for the times outside the working hours.
+                closed = (
+                    Noop(why=Label.CLOSED_DAY) if sel.for_client is None else steps.day_cb(sel, day)
                 )
+                row.append(button("\u0336".join(str(day.day)) + "\u0336", closed))
         rows.append(row)
     nav = []
     shown = date(year, month, 1)
     if pack_month(shown) > pack_month(first):
         prev_month = date(year - (month == 1), 12 if month == 1 else month - 1, 1)
-        nav.append(button("◀", CalendarCb(month=pack_month(prev_month), **common)))
+        nav.append(button("◀", steps.month_cb(sel, pack_month(prev_month))))
     next_month = date(year + (month == 12), 1 if month == 12 else month + 1, 1)
     if next_month <= last:
-        nav.append(button("▶", CalendarCb(month=pack_month(next_month), **common)))
+        nav.append(button("▶", steps.month_cb(sel, pack_month(next_month))))
     text = _header(t, business, sel) + "\n\n" + t("book.choose_day")
     if not open_days:
         text += "\n" + t("book.no_days_this_month")
     rows.append(nav)
     rows.append(
         [
-            button(t("nav.back"), _back_from_calendar(sel)),
-            button(t("nav.cancel"), _leave(sel)),
+            button(t("nav.back"), steps.back_from_calendar(sel)),
+            button(t("nav.cancel"), steps.leave(sel)),
         ]
     )
     return Screen(text, keyboard(*rows))
@@ -170,17 +173,25 @@ def times_screen(
     starts: Sequence[datetime],
     notice: str = "",
 ) -> Screen:
-    common = _ids(sel)
     builder = InlineKeyboardBuilder()
     for start in starts:
         label = hhmm(business.local(start))
-        builder.add(button(label, TimeCb(start=int(start.timestamp()), **common)))
+        builder.add(button(label, steps.time_cb(sel, start)))
     builder.adjust(4)
     rows = list(builder.export())
-    back = CalendarCb(month=pack_month(day), **common)
-    rows.append([button(t("nav.back"), back), button(t("nav.cancel"), _leave(sel))])
-    day_text = day_long(day, t.language)
-    body = t("book.choose_time", day=day_text) if starts else t("book.no_times", day=day_text)
+    if sel.outside_hours:  # back to the day's times within the hours
+        back = steps.day_cb(replace(sel, outside_hours=False), day)
+        if starts:
+            body = t("admin.book.outside_times", day=day)
+        else:
+            body = t("admin.book.no_outside", day=day)
+    else:
+        back = steps.month_cb(sel, pack_month(day))
+        body = t("book.choose_time", day=day) if starts else t("book.no_times", day=day)
+        if sel.for_client is not None:  # the explicit way to the times outside the hours
+            outside = steps.day_cb(replace(sel, outside_hours=True), day)
+            rows.append([button(t("admin.book.outside_button"), outside)])
+    rows.append([button(t("nav.back"), back), button(t("nav.cancel"), steps.leave(sel))])
     text = _header(t, business, sel) + "\n\n" + (notice + "\n\n" if notice else "") + body
     return Screen(text, keyboard(*rows))
 
@@ -199,7 +210,7 @@ def _card(
     lines = [
         f"<b>{esc(name)}</b>",
         t("card.specialist", name=esc(specialist)),
-        t("card.date", day=day_long(local.date(), t.language)),
+        t("card.date", day=local.date()),
         t("card.time", time=hhmm(local)),
         t("card.duration", minutes=duration),
         t("card.price", price=money(price, business.currency, t.language)),
@@ -210,7 +221,6 @@ def _card(
 
 
 def confirm_screen(t: Translator, business: Business, sel: Selection, start: datetime) -> Screen:
-    common = _ids(sel)
     specialist = sel.specialist.name if sel.specialist else t("book.any_specialist")
     card = _card(
         t,
@@ -222,22 +232,37 @@ def confirm_screen(t: Translator, business: Business, sel: Selection, start: dat
         sel.service.price,
     )
     title = t("move.check") if sel.moving else t("book.check")
+    confirm = t("book.confirm")
+    if sel.for_client is not None:
+        title = steps.for_line(t, sel.for_client) + "\n" + title
+        if sel.outside_hours:  # the admin's explicit override, said on the button itself
+            title += "\n" + t("admin.book.outside_warning")
+            if sel.moving:
+                confirm = t("admin.move.confirm_outside")
+            else:
+                confirm = t("admin.book.confirm_outside")
     day = business.local(start).date()
     return Screen(
         title + "\n\n" + card,
         keyboard(
-            [button(t("book.confirm"), ConfirmCb(start=int(start.timestamp()), **common))],
+            [button(confirm, steps.confirm_cb(sel, start))],
             [
-                button(t("nav.back"), DayCb(day=pack_day(day), **common)),
-                button(t("nav.cancel"), _leave(sel)),
+                button(t("nav.back"), steps.day_cb(sel, day)),
+                button(t("nav.cancel"), steps.leave(sel)),
             ],
         ),
     )
 
 
 def booked_screen(
-    t: Translator, business: Business, details: BookingDetails, moved: bool
+    t: Translator,
+    business: Business,
+    details: BookingDetails,
+    moved: bool,
+    *,
+    by_staff: bool = False,
 ) -> Screen:
+    """The booked card; ``by_staff``: the client's news of what the staff booked or moved."""
     b = details.booking
     card = _card(
         t,
@@ -249,6 +274,12 @@ def booked_screen(
         b.price,
     )
     title = t("move.done") if moved else t("book.done")
+    if by_staff:
+        name = esc(business.name)
+        if moved:
+            title = t("move.done_by_staff", business=name)
+        else:
+            title = t("book.done_by_staff", business=name)
     return Screen(
         title + "\n\n" + card,
         keyboard(
@@ -275,9 +306,25 @@ def ics_file(t: Translator, business: Business, details: BookingDetails) -> Buff
     return BufferedInputFile(ics, filename=f"booking-{b.id}.ics")
 
 
-def refusal_screen(t: Translator, business: Business, outcome: Outcome, *, moving: bool) -> Screen:
+def refusal_screen(
+    t: Translator,
+    business: Business,
+    outcome: Outcome,
+    *,
+    moving: bool,
+    for_client: Client | None = None,
+) -> Screen:
     """Why not, and the ways on: back to the services (for a new booking that can pick
-    another), the client's bookings (to cancel one, or see what is there), the main menu."""
+    another), the client's bookings (to cancel one, or see what is there), the main menu.
+    Staff booking for a client: back to the services, or close."""
+    if for_client is not None:
+        staff_rows = []
+        if outcome in CHOOSE_AGAIN and not moving:
+            back = StaffNavCb(to=StaffNavAction.SERVICES, client=for_client.id)
+            staff_rows.append([button(t("nav.back"), back)])
+        close = StaffNavCb(to=StaffNavAction.CLOSE, client=for_client.id)
+        staff_rows.append([button(t("nav.cancel"), close)])
+        return Screen(outcome_text(t, business, outcome, staff=True), keyboard(*staff_rows))
     rows = []
     if outcome in CHOOSE_AGAIN and not moving:
         rows.append([button(t("nav.back"), Nav(to=Destination.BOOK))])
@@ -290,8 +337,12 @@ def refusal_screen(t: Translator, business: Business, outcome: Outcome, *, movin
     return Screen(outcome_text(t, business, outcome), keyboard(*rows))
 
 
-def outcome_text(t: Translator, business: Business, outcome: Outcome) -> str:
-    """Every refusal a client can meet, in one place."""
+def outcome_text(
+    t: Translator, business: Business, outcome: Outcome, *, staff: bool = False
+) -> str:
+    """Every refusal a client (or staff, for a client) can meet, in one place."""
+    if staff and outcome is Outcome.TOO_SOON:  # staff have no lead time: only the past is late
+        return t("admin.book.too_soon")
     values: dict[Outcome, dict[str, object]] = {
         Outcome.LIMIT_REACHED: {"limit": business.rules.max_active_per_client},
         Outcome.TOO_SOON: {"minutes": business.rules.min_lead_minutes},

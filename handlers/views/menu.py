@@ -7,42 +7,37 @@ from collections.abc import Sequence
 from domain.catalog import Service
 from domain.rules import Business
 from handlers.callback_data import Destination, LanguageCb, Nav
-from handlers.views.base import Screen, button, keyboard
+from handlers.views.base import Screen, button, fixed_keyboard, keyboard
 from utils.formatting import esc, money
 from utils.i18n import Translator
+
+# The packed data of the fixed buttons, once (packing validates a pydantic model).
+_NAV = {to: Nav(to=to).pack() for to in Destination}
+_LANGUAGES = (("Русский", LanguageCb(code="ru").pack()), ("English", LanguageCb(code="en").pack()))
 
 
 def main_menu(t: Translator, business: Business, first_name: str) -> Screen:
     return Screen(
         t("menu.greeting", name=esc(first_name), business=esc(business.name)),
-        keyboard(
-            [
-                button(t("menu.book"), Nav(to=Destination.BOOK)),
-                button(t("menu.my"), Nav(to=Destination.MY)),
-            ],
-            [
-                button(t("menu.services"), Nav(to=Destination.SERVICES)),
-                button(t("menu.contacts"), Nav(to=Destination.CONTACTS)),
-            ],
-            [button(t("menu.language"), Nav(to=Destination.LANGUAGE))],
+        fixed_keyboard(
+            ((t("menu.book"), _NAV[Destination.BOOK]), (t("menu.my"), _NAV[Destination.MY])),
+            (
+                (t("menu.services"), _NAV[Destination.SERVICES]),
+                (t("menu.contacts"), _NAV[Destination.CONTACTS]),
+            ),
+            ((t("menu.language"), _NAV[Destination.LANGUAGE]),),
         ),
     )
 
 
 def help_screen(t: Translator) -> Screen:
-    return Screen(t("help.text"), keyboard([button(t("nav.home"), Nav(to=Destination.HOME))]))
+    return Screen(t("help.text"), fixed_keyboard(((t("nav.home"), _NAV[Destination.HOME]),)))
 
 
 def language_screen(t: Translator) -> Screen:
     return Screen(
         t("lang.choose"),
-        keyboard(
-            [
-                button("Русский", LanguageCb(code="ru")),
-                button("English", LanguageCb(code="en")),
-            ],
-            [button(t("nav.back"), Nav(to=Destination.HOME))],
-        ),
+        fixed_keyboard(_LANGUAGES, ((t("nav.back"), _NAV[Destination.HOME]),)),
     )
 
 

@@ -8,7 +8,7 @@ from domain.bookings import BookingDetails
 from domain.rules import Business
 from handlers.callback_data import BookingAction, BookingCb, Destination, Nav
 from handlers.views.base import Screen, button, keyboard
-from utils.formatting import day_long, esc, hhmm
+from utils.formatting import esc, hhmm
 from utils.i18n import Translator
 
 
@@ -33,7 +33,7 @@ def my_bookings_screen(
             t(
                 "my.item",
                 n=n,
-                day=day_long(local.date(), t.language),
+                day=local.date(),
                 time=hhmm(local),
                 service=esc(d.service_name),
                 specialist=esc(d.specialist_name),
@@ -65,7 +65,7 @@ def cancel_question(t: Translator, business: Business, details: BookingDetails) 
         t(
             "my.cancel_ask",
             service=esc(details.service_name),
-            day=day_long(local.date(), t.language),
+            day=local.date(),
             time=hhmm(local),
         ),
         keyboard(
@@ -86,7 +86,7 @@ def cancelled_screen(t: Translator, business: Business, details: BookingDetails)
         t(
             "my.cancelled",
             service=esc(details.service_name),
-            day=day_long(local.date(), t.language),
+            day=local.date(),
             time=hhmm(local),
         ),
         keyboard(

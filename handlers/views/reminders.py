@@ -8,7 +8,7 @@ from domain.reminders import DueReminder
 from domain.rules import Business
 from handlers.callback_data import BookingAction, BookingCb, RateCb, VisitCb
 from handlers.views.base import button, keyboard
-from utils.formatting import day_long, esc, hhmm
+from utils.formatting import esc, hhmm
 from utils.i18n import Translator
 
 
@@ -19,7 +19,7 @@ def reminder_text(t: Translator, business: Business, reminder: DueReminder) -> s
         "",
         f"<b>{esc(reminder.service_name)}</b>",
         t("card.specialist", name=esc(reminder.specialist_name)),
-        t("card.date", day=day_long(local.date(), t.language)),
+        t("card.date", day=local.date()),
         t("card.time", time=hhmm(local)),
     ]
     if business.address:
@@ -53,7 +53,7 @@ def feedback_text(t: Translator, business: Business, reminder: DueReminder) -> s
         "feedback.ask",
         service=esc(reminder.service_name),
         specialist=esc(reminder.specialist_name),
-        day=day_long(local.date(), t.language),
+        day=local.date(),
     )
 
 

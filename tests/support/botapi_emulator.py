@@ -169,6 +169,7 @@ _SEND_METHODS = frozenset(
     {
         "sendMessage",
         "sendDocument",
+        "sendPhoto",
         "sendChatAction",
         "editMessageText",
         "editMessageReplyMarkup",
@@ -176,7 +177,7 @@ _SEND_METHODS = frozenset(
     }
 )
 _MESSAGE_METHODS = frozenset(
-    {"sendMessage", "sendDocument", "editMessageText", "editMessageCaption"}
+    {"sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageCaption"}
 )
 _SHOWN_METHODS = _MESSAGE_METHODS | {"editMessageReplyMarkup"}
 _MAX_TEXT = 4096
@@ -255,6 +256,16 @@ class UploadedFile:
         """The file as the server sees it, with Telegram's name-based MIME guess."""
         guessed, _ = mimetypes.guess_type(filename)
         return cls(filename, content, content_type, guessed or content_type)
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_size(content: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk; None for anything else."""
+    if len(content) < 24 or not content.startswith(PNG_SIGNATURE) or content[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
 
 
 class _ApiError(Exception):
@@ -515,6 +526,7 @@ class BotAPIEmulator:
                 "editMessageReplyMarkup": self._edit_message_reply_markup,
                 "answerCallbackQuery": self._answer_callback_query,
                 "sendDocument": self._send_document,
+                "sendPhoto": self._send_photo,
                 "deleteMessage": self._delete_message,
                 "setMyCommands": self._set_my_commands,
                 "getMyCommands": self._get_my_commands,
@@ -1276,6 +1288,44 @@ class BotAPIEmulator:
         message["text"] = text
         if entities:
             message["entities"] = entities
+        if markup is not None:
+            message["reply_markup"] = markup
+        return self._store(message)
+
+    def _send_photo(self, call: ApiCall) -> JSON:
+        """An uploaded PNG (the only kind this bot sends): Telegram reads its size and refuses
+        what is not an image or is too large; the message carries the photo's sizes."""
+        chat_id = self._chat_id(call)
+        photo = call.params.get("photo")
+        if not isinstance(photo, UploadedFile):
+            raise _bad_request("there is no photo in the request")
+        size = _png_size(photo.content)
+        if size is None:
+            raise _bad_request("IMAGE_PROCESS_FAILED")
+        width, height = size
+        if width + height > 10000 or max(width, height) > 20 * min(width, height):
+            raise _bad_request("PHOTO_INVALID_DIMENSIONS")
+        caption, caption_entities = self._rendered(call, "caption", "caption_entities")
+        if _utf16_len(caption) > _MAX_CAPTION:
+            raise _bad_request("message caption is too long")
+        markup = self._markup(call)
+        number = next(self._file_ids)
+        file_id = f"AgACAgIAAxkDAAI{number:08d}"
+        self._files[file_id] = photo
+        message = self._new_bot_message(call, chat_id)
+        message["photo"] = [
+            {
+                "file_id": file_id,
+                "file_unique_id": f"AQAD{number:08d}",
+                "width": width,
+                "height": height,
+                "file_size": photo.size,
+            }
+        ]
+        if caption:
+            message["caption"] = caption
+        if caption_entities:
+            message["caption_entities"] = caption_entities
         if markup is not None:
             message["reply_markup"] = markup
         return self._store(message)
