@@ -25,6 +25,11 @@ class NoticeKind(StrEnum):
     # admin chat's card, and the client's news with the .ics.
     STAFF_CARD = "card_staff"
     BOOKED_BY_STAFF = "notice_booked"
+    # To the specialist's own chat (a linked account, domain/accounts.py): their booking, its
+    # cancellation, its move (previous_id set).
+    SPECIALIST_BOOKED = "specialist_booked"
+    SPECIALIST_CANCELLED = "specialist_cancelled"
+    SPECIALIST_MOVED = "specialist_moved"
     # Not a row of its own: the card of a client's change that reached the hourly cap of cards
     # is delivered as this summary; the cards after it that hour are skipped.
     CARDS_PAUSED = "cards_paused"
@@ -33,6 +38,11 @@ class NoticeKind(StrEnum):
 CARDS = frozenset({NoticeKind.BOOKED, NoticeKind.CLIENT_CANCELLED, NoticeKind.RESCHEDULED})
 # Cards about the staff's own changes are not counted against a client's hourly cap.
 TO_ADMINS = CARDS | {NoticeKind.CARDS_PAUSED, NoticeKind.STAFF_CARD}
+TO_SPECIALIST = frozenset(
+    {NoticeKind.SPECIALIST_BOOKED, NoticeKind.SPECIALIST_CANCELLED, NoticeKind.SPECIALIST_MOVED}
+)
+# Notices to the staff: whether the client can be reached does not matter.
+TO_STAFF = TO_ADMINS | TO_SPECIALIST
 # What a client is told when the business cancels their booking.
 CANCEL_NEWS = frozenset({NoticeKind.CANCELLED_BY_ADMIN, NoticeKind.DAY_OFF})
 # News of a booking that is moot once it is cancelled or moved before the notice went out (the
@@ -44,6 +54,8 @@ OF_AN_ACTIVE_BOOKING = frozenset(
         NoticeKind.CONFIRMATION,
         NoticeKind.STAFF_CARD,
         NoticeKind.BOOKED_BY_STAFF,
+        NoticeKind.SPECIALIST_BOOKED,
+        NoticeKind.SPECIALIST_MOVED,
     }
 )
 
@@ -68,7 +80,12 @@ class Notice:
     previous: BookingDetails | None = None  # the booking a reschedule replaced
     reason: str = ""
     outbox_id: int = 0
+    recipient: int | None = None  # a specialist's notice: their Telegram account, at the claim
 
     @property
     def to_admins(self) -> bool:
         return self.kind in TO_ADMINS
+
+    @property
+    def to_specialist(self) -> bool:
+        return self.kind in TO_SPECIALIST

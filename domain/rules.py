@@ -173,6 +173,17 @@ class Rules:
         kind = NoticeKind.DAY_OFF if day_off else NoticeKind.CANCELLED_BY_ADMIN
         return [OutboxRow.notice(kind, now, note=reason or None)]
 
+    @staticmethod
+    def specialist_card(
+        now: datetime, *, replaced: int | None = None, cancelled: bool = False
+    ) -> OutboxRow:
+        """What a linked specialist is told of their booking, its move or its cancel (written
+        only when the specialist has an account: services/placement.py)."""
+        if cancelled:
+            return OutboxRow.notice(NoticeKind.SPECIALIST_CANCELLED, now)
+        kind = NoticeKind.SPECIALIST_MOVED if replaced else NoticeKind.SPECIALIST_BOOKED
+        return OutboxRow.notice(kind, now, previous_id=replaced)
+
     def outbox_rows(self, start: datetime, end: datetime, now: datetime) -> list[OutboxRow]:
         """The reminders (offset minutes before the start) and the rating request (after the
         end, stored with a negative offset) a booking gets when it is made."""

@@ -29,8 +29,7 @@ from domain.reminders import (
 )
 from domain.rules import Business
 from handlers.admin.booking_views import staff_card
-from handlers.admin.notices import admin_card, client_notice
-from handlers.admin.views import card_keyboard
+from handlers.admin.notices import admin_card, client_notice, specialist_card
 from handlers.views.booking import booked_screen, ics_file
 from handlers.views.reminders import (
     feedback_keyboard,
@@ -100,6 +99,13 @@ class TelegramOutbox:
         await self._send(reminder.client_id, text, markup)
 
     async def deliver_notice(self, notice: Notice) -> None:
+        if notice.to_specialist:
+            assert notice.recipient is not None  # the claim found the account
+            reader = await self.clients.get(notice.recipient)
+            t = self.translations(reader.language if reader else None, self.default_language)
+            screen = specialist_card(t, self.business, notice)
+            await self._send(notice.recipient, screen.text)
+            return
         if notice.to_admins:
             if self.admin_chat_id is None:  # unset since the card was written
                 raise RecipientBlocked("no ADMIN_CHAT_ID")
@@ -108,9 +114,7 @@ class TelegramOutbox:
                 screen = staff_card(t, self.business, notice)
             else:
                 screen = admin_card(t, self.business, notice)
-            # Every card of an active booking offers Cancel and Move.
-            markup = card_keyboard(t, notice.details.booking)
-            await self._send(self.admin_chat_id, screen.text, markup)
+            await self._send(self.admin_chat_id, screen.text, screen.markup)
             return
         details = notice.details
         t = self.translations(details.client_language, self.default_language)

@@ -35,26 +35,24 @@ import logging
 import os
 import socket
 import uuid
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from database.engine import Conn, Database
-from database.repo import bookings, clients
+from database.repo import accounts, bookings
 from database.repo import outbox as queue
 from domain.notices import (
     CARDS,
     CARDS_WINDOW,
     OF_AN_ACTIVE_BOOKING,
     TO_ADMINS,
+    TO_SPECIALIST,
+    TO_STAFF,
     CardVerdict,
     Notice,
     NoticeKind,
 )
 from domain.reminders import (
-    DueEntry,
-    DueNotice,
     DueReminder,
     RecipientBlocked,
     ReminderChannel,
@@ -64,12 +62,22 @@ from domain.reminders import (
     TransientError,
 )
 from domain.rules import Rules
-from services.clients import has_telegram
+from services.outbox_rows import (
+    Claimed,
+    DispatchReport,
+    noting,
+    reachable,
+    skip,
+    skip_reason,
+    unreachable_reason,
+)
 from utils.logging_setup import bound
-from utils.metrics import OUTBOX, OUTBOX_BACKLOG, REMINDER_LATENESS
+from utils.metrics import OUTBOX_BACKLOG, REMINDER_LATENESS
 from utils.timeutil import Clock, system_clock
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["DispatchReport", "OutboxService", "skip_reason", "unreachable_reason"]
 
 MAX_ATTEMPTS = 5  # deliveries tried, over several polls, before a row is failed
 STALE_SENDING = timedelta(minutes=10)  # a send started this long ago belongs to a dead process
@@ -77,95 +85,6 @@ LEASE = timedelta(seconds=60)  # how long claimed rows stay this process's befor
 CLAIM_BATCH = 10  # rows claimed at once: what can be sent within the lease
 MAX_FLOOD_WAIT = 60.0  # seconds; a longer retry_after postpones the row to a later poll
 MAX_FLOOD_WAITS = 3
-
-
-@dataclass(frozen=True)
-class _Claimed:
-    """A row this process holds: what to send, and whom a "blocked" answer is about."""
-
-    outbox_id: int
-    attempts: int  # counting this one
-    item: DueReminder | Notice
-    client_id: int | None  # None: the admin chat
-
-    @property
-    def kind(self) -> str:
-        return self.item.kind.value
-
-    @property
-    def booking_id(self) -> int:
-        item = self.item
-        return item.booking_id if isinstance(item, DueReminder) else item.details.booking.id
-
-
-@dataclass
-class DispatchReport:
-    """Row ids by how they ended, counted by kind in the metrics. A claim notes into a report
-    of its own (``live=False``), merged once its transaction committed: a claim run again after
-    a conflict counts once."""
-
-    sent: list[int] = field(default_factory=list)
-    skipped: list[int] = field(default_factory=list)
-    failed: list[int] = field(default_factory=list)
-    postponed: list[int] = field(default_factory=list)
-    live: bool = True
-    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
-
-    def note(self, status: str, row_id: int, kind: str) -> None:
-        getattr(self, status).append(row_id)
-        self.counts[(kind, status)] += 1
-        if self.live:
-            OUTBOX.labels(kind, status).inc()
-
-    def merge(self, part: DispatchReport) -> None:
-        for status in ("sent", "skipped", "failed", "postponed"):
-            getattr(self, status).extend(getattr(part, status))
-        self.counts.update(part.counts)
-        for (kind, status), count in part.counts.items():
-            OUTBOX.labels(kind, status).inc(count)
-
-
-def _noting(
-    claim: Callable[[Conn, DispatchReport], tuple[list[_Claimed], int]],
-) -> Callable[[Conn], tuple[list[_Claimed], int, DispatchReport]]:
-    """The claim as a unit of work noting into a report of its own (see DispatchReport)."""
-
-    def unit(conn: Conn) -> tuple[list[_Claimed], int, DispatchReport]:
-        part = DispatchReport(live=False)
-        claimed, looked_at = claim(conn, part)
-        return claimed, looked_at, part
-
-    return unit
-
-
-def _skip(
-    conn: Conn, report: DispatchReport, entry: DueEntry | DueNotice, reason: str, now: datetime
-) -> None:
-    queue.set_status(conn, entry.reminder_id, ReminderStatus.SKIPPED, now, reason=reason)
-    report.note("skipped", entry.reminder_id, entry.kind)
-
-
-def skip_reason(entry: DueEntry, now: datetime) -> str | None:
-    """Why a due row is not worth sending (None: send it)."""
-    wanted = "completed" if entry.kind is ReminderKind.FEEDBACK else "active"
-    if entry.booking_status != wanted:
-        return f"booking {entry.booking_status}"
-    if entry.kind is ReminderKind.REMINDER and entry.start <= now:
-        return "the appointment had already started"
-    if not entry.client_reachable:
-        return unreachable_reason(entry.client_id)
-    return None
-
-
-def unreachable_reason(client_id: int) -> str:
-    if not has_telegram(client_id):
-        return "client unreachable (no Telegram)"
-    return "client unreachable (blocked the bot)"
-
-
-def _reachable(conn: Conn, client_id: int) -> bool:
-    client = clients.get(conn, client_id)
-    return client is not None and client.is_reachable and has_telegram(client_id)
 
 
 class OutboxService:
@@ -213,13 +132,13 @@ class OutboxService:
     async def dispatch_due(self, channel: ReminderChannel) -> DispatchReport:
         """Everything due: reminders, then notices (those no handler delivered at once)."""
         report = DispatchReport()
-        claims: list[Callable[[Conn, DispatchReport], tuple[list[_Claimed], int]]] = [
+        claims: list[Callable[[Conn, DispatchReport], tuple[list[Claimed], int]]] = [
             self._claim_reminders,
             lambda c, part: self._claim_notices(c, part, None),
         ]
         for claim in claims:
             while not self.stopping():
-                claimed, looked_at, part = await self.db.write(_noting(claim), "outbox.claim")
+                claimed, looked_at, part = await self.db.write(noting(claim), "outbox.claim")
                 report.merge(part)
                 for row in claimed:
                     if self.stopping():  # a stop came while the previous one was being sent
@@ -247,14 +166,14 @@ class OutboxService:
         ``answered``: the client's chat shows their booked card, so no confirmation is due."""
         report = DispatchReport()
 
-        def claim(conn: Conn, part: DispatchReport) -> tuple[list[_Claimed], int]:
+        def claim(conn: Conn, part: DispatchReport) -> tuple[list[Claimed], int]:
             if answered:
                 now = self.clock()
                 for booking_id in booking_ids:
                     queue.confirmation_answered(conn, booking_id, now)
             return self._claim_notices(conn, part, booking_ids, started=True)
 
-        claimed, _, part = await self.db.write(_noting(claim), "outbox.flush")
+        claimed, _, part = await self.db.write(noting(claim), "outbox.flush")
         report.merge(part)
         delivered = []
         for row in claimed:
@@ -270,21 +189,21 @@ class OutboxService:
             OUTBOX_BACKLOG.labels(kind.value).set(counts.get(kind.value, 0))
         return counts
 
-    def _claim_reminders(self, conn: Conn, report: DispatchReport) -> tuple[list[_Claimed], int]:
+    def _claim_reminders(self, conn: Conn, report: DispatchReport) -> tuple[list[Claimed], int]:
         """(the rows claimed, how many due rows were looked at)."""
         now = self.clock()
         queue.abandon_stale_sending(conn, now - STALE_SENDING, now)
         queue.expire_leases(conn, now)
         for row_id in queue.skip_superseded(conn, now):
             report.note("skipped", row_id, ReminderKind.REMINDER)
-        claimed: list[_Claimed] = []
+        claimed: list[Claimed] = []
         due = queue.due(conn, now, self.batch)
         for entry in due:
             if entry.kind is ReminderKind.FEEDBACK and entry.booking_status == "active":
                 continue  # not closed yet (complete_past runs first): ask on a later poll
             reason = skip_reason(entry, now)
             if reason is not None:
-                _skip(conn, report, entry, reason, now)
+                skip(conn, report, entry, reason, now)
                 continue
             queue.claim(conn, entry.reminder_id, now, self.owner, now + self.lease)
             reminder = DueReminder(
@@ -301,7 +220,7 @@ class OutboxService:
                 changeable=self.rules.offer_change_in_reminder(entry.start, now),
             )
             claimed.append(
-                _Claimed(entry.reminder_id, entry.attempts + 1, reminder, entry.client_id)
+                Claimed(entry.reminder_id, entry.attempts + 1, reminder, entry.client_id)
             )
         return claimed, len(due)
 
@@ -312,22 +231,28 @@ class OutboxService:
         booking_ids: Sequence[int] | None,
         *,
         started: bool = False,
-    ) -> tuple[list[_Claimed], int]:
+    ) -> tuple[list[Claimed], int]:
         """Like _claim_reminders, for notices; ``started``: sent at once (the handler's flush)."""
         now = self.clock()
-        claimed: list[_Claimed] = []
+        claimed: list[Claimed] = []
         due = queue.due_notices(conn, now, self.batch, booking_ids)
         for entry in due:
             details = bookings.details(conn, entry.booking_id)
             assert details is not None  # rows go with their booking (ON DELETE CASCADE)
             if entry.kind in OF_AN_ACTIVE_BOOKING and not details.booking.is_active:
                 reason = f"booking {details.booking.status}"
-                _skip(conn, report, entry, reason, now)
+                skip(conn, report, entry, reason, now)
                 continue
             about = details.booking.client_id
-            if entry.kind not in TO_ADMINS and not _reachable(conn, about):
+            recipient = None
+            if entry.kind in TO_SPECIALIST:
+                recipient = accounts.account_of(conn, details.booking.specialist_id)
+                if recipient is None:  # unlinked since the notice was written
+                    skip(conn, report, entry, "the specialist has no linked account", now)
+                    continue
+            elif entry.kind not in TO_ADMINS and not reachable(conn, about):
                 # As for reminders: never to a client without Telegram, or who blocked the bot.
-                _skip(conn, report, entry, unreachable_reason(about), now)
+                skip(conn, report, entry, unreachable_reason(about), now)
                 continue
             if entry.attempts >= MAX_ATTEMPTS:  # interrupted that often: the notice is the cause
                 reason = f"gave up after {entry.attempts} interrupted tries"
@@ -341,22 +266,22 @@ class OutboxService:
                 if verdict is CardVerdict.SKIP:
                     cap = self.rules.admin_cards_per_client_hour
                     reason = f"over the cap of {cap} cards an hour about one client"
-                    _skip(conn, report, entry, reason, now)
+                    skip(conn, report, entry, reason, now)
                     continue
                 if verdict is CardVerdict.PAUSE:
                     kind = NoticeKind.CARDS_PAUSED
             previous = None
             if entry.previous_id is not None:
                 previous = bookings.details(conn, entry.previous_id)
-            notice = Notice(kind, details, previous, entry.note or "", entry.reminder_id)
+            notice = Notice(kind, details, previous, entry.note or "", entry.reminder_id, recipient)
             lease = now + self.lease
             queue.claim(conn, entry.reminder_id, now, self.owner, lease, started=started)
-            client = None if notice.to_admins else details.booking.client_id
-            claimed.append(_Claimed(entry.reminder_id, entry.attempts + 1, notice, client))
+            client = None if kind in TO_STAFF else details.booking.client_id
+            claimed.append(Claimed(entry.reminder_id, entry.attempts + 1, notice, client))
         return claimed, len(due)
 
     async def _attempt(
-        self, channel: ReminderChannel, row: _Claimed, report: DispatchReport
+        self, channel: ReminderChannel, row: Claimed, report: DispatchReport
     ) -> bool:
         """True if it went out."""
         now = self.clock()
@@ -368,13 +293,13 @@ class OutboxService:
         return await self._deliver(channel, row, report)
 
     async def _deliver(
-        self, channel: ReminderChannel, row: _Claimed, report: DispatchReport
+        self, channel: ReminderChannel, row: Claimed, report: DispatchReport
     ) -> bool:
         with bound(booking_id=row.booking_id):
             return await self._deliver_row(channel, row, report)
 
     async def _deliver_row(
-        self, channel: ReminderChannel, row: _Claimed, report: DispatchReport
+        self, channel: ReminderChannel, row: Claimed, report: DispatchReport
     ) -> bool:
         network_failures = flood_waits = 0
         while True:
@@ -405,9 +330,10 @@ class OutboxService:
                 report.note("failed", row.outbox_id, row.kind)
                 if row.client_id is not None:
                     await channel.unreachable(row.client_id)
-                else:  # the bot was removed from the admin chat, or the chat is gone
+                else:  # the admin chat (the bot removed, the chat gone), or a specialist's chat
+                    where = "a specialist's chat" if row.kind in TO_SPECIALIST else "the admin chat"
                     logger.warning(
-                        "outbox row %d: the admin chat is out of reach: %s", row.outbox_id, exc
+                        "outbox row %d: %s is out of reach: %s", row.outbox_id, where, exc
                     )
                 return False
             except Exception as exc:  # a bug or a 400: record it, never loop on it
@@ -422,7 +348,7 @@ class OutboxService:
                 REMINDER_LATENESS.observe(max(0.0, (self.clock() - due).total_seconds()))
             return True
 
-    async def _postpone(self, row: _Claimed, reason: str, report: DispatchReport) -> None:
+    async def _postpone(self, row: Claimed, reason: str, report: DispatchReport) -> None:
         if row.attempts >= MAX_ATTEMPTS:
             await self._finish(
                 row, ReminderStatus.FAILED, f"gave up after {row.attempts} tries: {reason}"
@@ -432,7 +358,7 @@ class OutboxService:
             await self._finish(row, ReminderStatus.PENDING, f"try {row.attempts} failed: {reason}")
             report.note("postponed", row.outbox_id, row.kind)
 
-    async def _finish(self, row: _Claimed, status: ReminderStatus, reason: str | None) -> None:
+    async def _finish(self, row: Claimed, status: ReminderStatus, reason: str | None) -> None:
         now = self.clock()
         await self.db.write(
             lambda c: queue.finish(c, row.outbox_id, self.owner, status, now, reason),

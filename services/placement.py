@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from database.engine import Conn
-from database.repo import audit, bookings, catalog, clients, locks, outbox, schedule
+from database.repo import accounts, audit, bookings, catalog, clients, locks, outbox, schedule
 from domain.actors import Actor
 from domain.bookings import RESCHEDULED_REASON, Booking, BookingStatus
 from domain.catalog import Service, ServiceInfo
@@ -33,15 +33,6 @@ from utils.timeutil import day_bounds_utc
 # An admin's explicit "outside the working hours": every day open round the clock, so only the
 # overlaps (and the horizon, and a start not yet begun) still decide.
 ROUND_THE_CLOCK: WeeklyHours = {weekday: [(0, 24 * 60)] for weekday in range(7)}
-
-# Advisory lock keys (database/repo/locks.py) are a client's positive id and a specialist's
-# negative one. A client without Telegram has a negative id (services/clients.py): their key is
-# moved past every Telegram id (at most 52 bits) so it never meets a specialist's.
-OFFLINE_LOCK_BASE = 2**62
-
-
-def client_lock_key(client_id: int) -> int:
-    return client_id if client_id > 0 else OFFLINE_LOCK_BASE - client_id
 
 
 @dataclass(frozen=True)
@@ -232,7 +223,7 @@ def place(
     if isinstance(decided, BookingResult):
         return decided
     moved_from = [replacing.specialist_id] if replacing else []
-    if locks.for_booking(conn, client_lock_key(client_id), [*candidates, *moved_from]):
+    if locks.for_booking(conn, client_id, [*candidates, *moved_from]):
         decided = decide()  # others may have booked before the locks were ours
         if isinstance(decided, BookingResult):
             return decided
@@ -275,6 +266,8 @@ def insert(
         rescheduled_from=rescheduled_from,
     )
     told = rules.notices_after_booking(actor, now, rescheduled_from)
+    if accounts.account_of(conn, placed.specialist_id) is not None:
+        told.append(rules.specialist_card(now, replaced=rescheduled_from))
     outbox.insert(conn, booking.id, [*rules.outbox_rows(start, end, now), *told], now)
     audit.record(
         conn,
@@ -297,10 +290,18 @@ def refused(outcome: Outcome, booking: Booking | None) -> BookingResult:
 
 
 def cancel_in_tx(
-    conn: Conn, booking: Booking, actor: Actor, reason: str | None, now: datetime
+    conn: Conn,
+    booking: Booking,
+    actor: Actor,
+    reason: str | None,
+    now: datetime,
+    *,
+    tell_specialist: bool = True,
 ) -> Booking | None:
-    """The booking cancelled, its pending reminders voided, the audit row written; None if it
-    was no longer active (cancelled or moved meanwhile by another transaction)."""
+    """The booking cancelled, its pending reminders voided, the audit row written, its
+    specialist told if they have an account (a move to another time of theirs tells them of the
+    move instead: ``tell_specialist``); None if it was no longer active (cancelled or moved
+    meanwhile by another transaction)."""
     cancelled = bookings.set_status(
         conn,
         booking.id,
@@ -313,6 +314,8 @@ def cancel_in_tx(
     if cancelled is None:
         return None
     outbox.void_pending(conn, booking.id, f"booking cancelled ({reason or '-'})", now)
+    if tell_specialist and accounts.account_of(conn, booking.specialist_id) is not None:
+        outbox.insert(conn, booking.id, [Rules.specialist_card(now, cancelled=True)], now)
     audit.record(
         conn,
         actor=actor,
@@ -384,7 +387,10 @@ def reschedule(
     )
     if isinstance(placed, BookingResult):
         return placed
-    previous = cancel_in_tx(conn, old, actor, RESCHEDULED_REASON, now)
+    # The old specialist hears of a cancel when the booking goes to someone else; the new one of
+    # the move (their card shows the old time).
+    elsewhere = placed.specialist_id != old.specialist_id
+    previous = cancel_in_tx(conn, old, actor, RESCHEDULED_REASON, now, tell_specialist=elsewhere)
     if previous is None:  # moved or cancelled by another transaction meanwhile
         return refused(Outcome.NOT_ACTIVE, bookings.get(conn, booking_id))
     booking = insert(conn, rules, old.client_id, placed, new_start, now, actor, old.id)

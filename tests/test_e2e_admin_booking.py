@@ -1,9 +1,11 @@
 """End to end: `python bot.py` polling the local Bot API emulator over HTTP. An admin books by
 phone, from the admin group, for a client who is on Telegram: the client receives the booked
-card and the .ics file in their chat, and the admin chat gets the card."""
+card and the .ics file in their chat, the admin chat gets the card, and the specialist, linked
+to their own chat by a one-time link, gets theirs."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -34,6 +36,7 @@ from utils.timeutil import get_tz, system_clock
 pytestmark = pytest.mark.slow
 
 ANN = FakeUser(id=801, first_name="Ann", username="ann", language_code="en")
+OLGA = FakeUser(id=802, first_name="Olga", language_code="en")  # the specialist
 
 
 async def registers_with_phone(api: BotAPIEmulator, phone: str) -> None:
@@ -77,6 +80,10 @@ async def test_an_admin_books_by_phone_and_the_client_gets_the_card_and_the_ics(
             await polling_started(api, bot)
             await admin_says(api, "/service_add 60 1500 Haircut", "Haircut")
             await registers_with_phone(api, "79991234567")
+            answer = await admin_says(api, "/specialist_link 1", "?start=sp-")
+            found = re.search(r"\?start=(sp-[A-Za-z0-9_-]+)", answer["text"])
+            assert found, answer["text"]
+            await say(api, OLGA, f"/start {found.group(1)}", "/today")
 
             services = await admin_says(api, "/book +7 999 123-45-67", t("book.choose_service"))
             assert "Ann @ann" in services["text"]
@@ -106,6 +113,10 @@ async def test_an_admin_books_by_phone_and_the_client_gets_the_card_and_the_ics(
                 GROUP, contains="Booked by the staff: #1", since=mark, timeout=STEP_TIMEOUT
             )
             assert "Ann @ann" in card.result["text"]
+            theirs = await api.wait_for_message(
+                OLGA.id, contains="Your new booking #1", since=mark, timeout=STEP_TIMEOUT
+            )
+            assert "Ann @ann" in theirs.result["text"] and "Haircut" in theirs.result["text"]
             assert t("admin.book.told") in answer["text"]
             code = await bot.terminate()
 

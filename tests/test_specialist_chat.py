@@ -14,6 +14,7 @@ from tests.conftest import at
 from tests.support.botapi_emulator import FakeUser
 from tests.test_admin_flow import ADMIN, Chat, T, booked
 from tests.test_flow_client import (  # noqa: F401 - fixtures used by name
+    ANN_ID,
     BOB,
     TR,
     MakeWorld,
@@ -147,3 +148,64 @@ async def test_each_linked_specialist_gets_their_morning_agenda_once(
     (agenda,) = world.flow.emulator.sent_to(OLGA.id, since=mark)
     assert text_of(agenda).startswith(plain(EN("specialist.agenda.title", day=WED, count=1)))
     assert f"#{mine} " in text_of(agenda)
+
+
+async def test_the_specialist_gets_a_card_for_each_booking_cancel_and_move_of_theirs(
+    world: World, group: Chat
+) -> None:
+    olga = private(world, OLGA)
+    await olga.say(f"/start sp-{await link(group)}")
+    admin = Actor.admin(ADMIN.id)
+    anna = await world.services.specialists.add("Anna", admin)
+    await world.services.specialists.set_services(anna.id, [world.haircut.id], admin)
+    await world.services.schedule.set_weekday(anna.id, WED.weekday(), [(600, 1140)], admin)
+
+    def cards() -> list[str]:
+        return [text_of(m) for m in world.flow.emulator.sent_to(OLGA.id) if "#" in text_of(m)]
+
+    first = await booked(world, ann("en"), "10:00")  # Olga's (specialist 1)
+    assert cards()[-1].startswith(plain(EN("specialist.card.booked", id=first, line="x"))[:20])
+    assert "Ann" in cards()[-1] and "10:00" in cards()[-1]
+
+    moved = await world.services.booking.reschedule(first, at(world.tz, WED, "11:00"), ANN_ID, 1)
+    assert moved.booking is not None
+    await world.handled(moved.booking.id)
+    assert cards()[-1].startswith(f"🔁 Your booking is moved: #{moved.booking.id}")
+    assert "11:00" in cards()[-1] and "was:" in cards()[-1] and "10:00" in cards()[-1]
+
+    await world.services.staff.cancel(moved.booking.id, admin, "ill")
+    await world.handled(moved.booking.id)
+    assert cards()[-1].startswith(f"❌ Your booking #{moved.booking.id} is cancelled")
+
+    # Anna's bookings are not Olga's business; a move from Olga to Anna is a cancel for Olga.
+    count = len(cards())
+    second = await booked(world, BOB, "12:00")
+    to_anna = await world.services.staff.reschedule(
+        second, at(world.tz, WED, "13:00"), admin, specialist_id=anna.id
+    )
+    assert to_anna.booking is not None
+    await world.handled(second, to_anna.booking.id)
+    new = cards()[count:]
+    assert len(new) == 2
+    assert new[0].startswith(f"🆕 Your new booking #{second}")
+    assert new[1].startswith(f"❌ Your booking #{second} is cancelled")
+
+    # Unlinked after a booking was made, before its card went out: the card is skipped, saying
+    # why; after the unlink no card is even written.
+    result = await world.services.booking.book(
+        BOB.id, world.haircut.id, at(world.tz, WED, "15:00"), 1
+    )
+    assert result.booking is not None
+    await group.say("/specialist_unlink 1")
+    await world.handled(result.booking.id)
+    later = await booked(world, BOB, "16:00")
+    assert len(cards()) == count + 2
+    reasons = await world.rows(
+        "SELECT booking_id, reason FROM reminders"
+        " WHERE kind = 'specialist_booked' AND booking_id >= ?",
+        result.booking.id,
+    )
+    assert [tuple(r) for r in reasons] == [
+        (result.booking.id, "the specialist has no linked account")
+    ]
+    assert later > result.booking.id

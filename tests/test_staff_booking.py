@@ -15,7 +15,8 @@ from datetime import date, timedelta
 from pytz.tzinfo import BaseTzInfo
 
 from database.engine import Database
-from database.migrations.sqlite.m0010_staff_notices import NEW_KINDS, with_kinds
+from database.migrations.base import with_kinds
+from database.migrations.sqlite.m0010_staff_notices import NEW_KINDS
 from domain.actors import Actor
 from domain.bookings import BookingStatus
 from domain.outcomes import BookingResult, Outcome, Selection

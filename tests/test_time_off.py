@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from domain.actors import Actor
 from domain.schedule import HoursScope
-from handlers.admin import views as av
+from handlers.admin import hours_views as hv
 from tests import test_admin_flow
 from tests.conftest import at
 from tests.test_admin_flow import ADMIN, Chat, T, buttons
@@ -59,14 +59,14 @@ async def test_a_vacation_closes_one_specialists_days_and_reopens_them(
     await with_anna(world)
     answer = await group.say("/dayoff 2 2026-12-07..2026-12-11 vacation")
     scope = HoursScope(MON, FRI, specialist_id=ANNA)
-    assert answer == plain(T("admin.timeoff.closed", what=av.scope_title(T, scope)))
+    assert answer == plain(T("admin.timeoff.closed", what=hv.scope_title(T, scope)))
     assert "7 декабря 2026 — 11 декабря 2026, мастер #2" in answer
     assert not set(WEEK) & await days_open(world, ANNA)
     assert set(WEEK) <= await days_open(world, 1)  # the other specialist works
     assert set(WEEK) <= await days_open(world, None)  # so clients still see those days
 
     assert await group.say("/dayon 2 2026-12-07..2026-12-08") == plain(
-        T("admin.timeoff.reopened", what=av.scope_title(T, HoursScope(MON, WEEK[1], None, ANNA)))
+        T("admin.timeoff.reopened", what=hv.scope_title(T, HoursScope(MON, WEEK[1], None, ANNA)))
     )
     assert set(await days_open(world, ANNA)) & set(WEEK) == {MON, WEEK[1]}
 
@@ -102,7 +102,7 @@ async def test_a_range_with_bookings_asks_and_cancels_only_that_specialists(
 
 async def test_custom_hours_for_a_range_of_the_whole_business(world: World, group: Chat) -> None:
     answer = await group.say("/hours_on 2026-12-07..2026-12-09 12:00-14:00")
-    what = av.scope_title(T, HoursScope(MON, WEEK[2]))
+    what = hv.scope_title(T, HoursScope(MON, WEEK[2]))
     assert answer == plain(T("admin.timeoff.hours", what=what, hours="12:00-14:00"))
     for day in WEEK[:3]:
         times = await world.services.booking.free_times(world.haircut.id, day)

@@ -10,8 +10,10 @@ circle (the EXCLUDE constraint alone deadlocked under contention in a trial, 40P
 The locks are transaction-scoped advisory locks, not row locks: SELECT ... FOR UPDATE writes
 the lock into the row, so every attempt, even one that is refused, would end with a durable
 commit. Keys: a client's is its (positive) id, a specialist's the negative of its id, the
-working hours' 0 (no client or specialist has id 0); every process of the bot uses the same
-keys, and nothing else of ours takes advisory locks per transaction.
+working hours' 0 (no client or specialist has id 0); a client without Telegram has a negative
+id (services/clients.py), so theirs is moved past every Telegram id (at most 52 bits), where it
+never meets a specialist's. Every process of the bot uses the same keys, and nothing else of
+ours takes advisory locks per transaction.
 
 Changes of hours and "cancel the bookings outside the hours" take the hours' lock first, so the
 check that a booking is still outside the hours and its cancel happen with no change of hours
@@ -24,10 +26,16 @@ from collections.abc import Iterable
 
 from database.engine import Conn
 
+OFFLINE_CLIENT_BASE = 2**62
+
+
+def client_key(client_id: int) -> int:
+    return client_id if client_id > 0 else OFFLINE_CLIENT_BASE - client_id
+
 
 def booking_keys(client_id: int, specialist_ids: Iterable[int]) -> list[int]:
     """The keys in the order they are taken: the client, then the specialists by id."""
-    return [client_id, *(-sid for sid in sorted(set(specialist_ids)))]
+    return [client_key(client_id), *(-sid for sid in sorted(set(specialist_ids)))]
 
 
 def for_booking(conn: Conn, client_id: int, specialist_ids: Iterable[int]) -> bool:

@@ -1,12 +1,13 @@
 """Notices (domain/notices.py) as Telegram screens: cards to the admin chat (in
-DEFAULT_LANGUAGE) and news to a client (in theirs). Pure, like the other views."""
+DEFAULT_LANGUAGE), to a specialist's own chat and news to a client (in theirs). Pure, like the
+other views."""
 
 from __future__ import annotations
 
 from domain.notices import Notice, NoticeKind
 from domain.rules import Business
-from handlers.admin.views import booking_line, with_note
-from handlers.callback_data import AdminAction, AdminBookingCb, Destination, Nav
+from handlers.admin.views import booking_line, card_keyboard, with_note
+from handlers.callback_data import Destination, Nav
 from handlers.views.base import Screen, button, keyboard
 from utils.formatting import esc, hhmm
 from utils.i18n import Translator
@@ -32,18 +33,20 @@ def admin_card(t: Translator, business: Business, notice: Notice) -> Screen:
         if notice.previous is not None:
             was = booking_line(t, business, notice.previous, with_day=True)
         text = t("admin.card.rescheduled", id=d.booking.id, line=line, was=was)
-    text = with_note(t, text, d)
-    markup = None
-    if d.booking.is_active:
-        markup = keyboard(
-            [
-                button(
-                    t("admin.button.cancel", id=d.booking.id),
-                    AdminBookingCb(action=AdminAction.CANCEL, booking=d.booking.id),
-                )
-            ]
-        )
-    return Screen(text, markup)
+    # Every card of an active booking offers Cancel and Move.
+    return Screen(with_note(t, text, d), card_keyboard(t, d.booking))
+
+
+def specialist_card(t: Translator, business: Business, notice: Notice) -> Screen:
+    """In the specialist's own chat: their booking, its cancel or its move (client and time)."""
+    d = notice.details
+    line = booking_line(t, business, d, with_day=True)
+    if notice.kind is NoticeKind.SPECIALIST_CANCELLED:
+        return Screen(t("specialist.card.cancelled", id=d.booking.id, line=line))
+    if notice.kind is NoticeKind.SPECIALIST_MOVED and notice.previous is not None:
+        was = booking_line(t, business, notice.previous, with_day=True)
+        return Screen(t("specialist.card.moved", id=d.booking.id, line=line, was=was))
+    return Screen(t("specialist.card.booked", id=d.booking.id, line=line))
 
 
 def client_notice(t: Translator, business: Business, notice: Notice) -> Screen:

@@ -11,6 +11,7 @@ from domain.actors import Actor
 from domain.notices import CANCEL_NEWS
 from domain.outcomes import HoursCancelOutcome, OutsideHours, SpecialistOutcome
 from domain.rules import Business
+from handlers.admin import hours_views as hv
 from handlers.admin import views as av
 from handlers.admin.args import (
     MAX_NAME,
@@ -188,7 +189,7 @@ async def hours_command(
         if not listed:
             await say(message, t("admin.specialist.not_found", id=specialist_id))
             return
-    await say(message, av.hours_text(t, listed, await schedule.weekly_all()))
+    await say(message, hv.hours_text(t, listed, await schedule.weekly_all()))
 
 
 async def ask_about_outside(
@@ -196,7 +197,7 @@ async def ask_about_outside(
 ) -> None:
     """The change's answer; with the bookings it left outside the hours, the choice."""
     if found.bookings:
-        await reply(message, av.hours_question(t, business, done, found))
+        await reply(message, hv.hours_question(t, business, done, found))
     else:
         await say(message, done)
 
@@ -239,12 +240,12 @@ async def hours_set_command(
 async def outside_keep_button(
     callback: CallbackQuery, callback_data: DayOffCb, t: Translator
 ) -> None:
-    scope = av.scope_of(callback_data)
+    scope = hv.scope_of(callback_data)
     if scope is None:
         await alert(callback, t("admin.alert.stale"))
         return
     # show(): a double tap's second edit (the same text) is no error.
-    await show(callback, Screen(t("admin.dayoff.kept", day=av.scope_title(t, scope))))
+    await show(callback, Screen(t("admin.dayoff.kept", day=hv.scope_title(t, scope))))
 
 
 async def outside_cancel_all_button(
@@ -255,11 +256,11 @@ async def outside_cancel_all_button(
     actor: Actor,
     notifier: Notifier,
 ) -> None:
-    scope = av.scope_of(callback_data)
+    scope = hv.scope_of(callback_data)
     if scope is None:
         await alert(callback, t("admin.alert.stale"))
         return
-    title = av.scope_title(t, scope)
+    title = hv.scope_title(t, scope)
     result = await staff.cancel_outside_hours(scope, actor, from_ts(callback_data.asked))
     if result.outcome is HoursCancelOutcome.ALREADY_CANCELLED:
         # The second tap of a double click: the first one's answer stays on screen.

@@ -11,7 +11,7 @@ from aiogram.types import Message
 from domain.actors import Actor
 from domain.rules import Business
 from domain.schedule import HoursScope, TimeOff
-from handlers.admin import views as av
+from handlers.admin import hours_views as hv
 from handlers.admin.args import (
     MAX_RANGE_DAYS,
     MAX_TEXT,
@@ -84,11 +84,11 @@ async def dayoff_command(
         return
     found = await staff.outside_hours(scope)
     if found.bookings:
-        await reply(message, av.dayoff_question(t, business, found))
-    elif av.is_one_day(scope):
+        await reply(message, hv.dayoff_question(t, business, found))
+    elif hv.is_one_day(scope):
         await say(message, t("admin.dayoff.done", day=scope.first))
     else:
-        await say(message, t("admin.timeoff.closed", what=av.scope_title(t, scope)))
+        await say(message, t("admin.timeoff.closed", what=hv.scope_title(t, scope)))
 
 
 async def dayon_command(
@@ -108,10 +108,10 @@ async def dayon_command(
     scope = _scope(args)
     if await schedule.reopen_days(scope.first, scope.last, actor, args.specialist_id) is None:
         await _unknown_specialist(message, t, args)
-    elif av.is_one_day(scope):
+    elif hv.is_one_day(scope):
         await say(message, t("admin.dayon.done", day=scope.first))
     else:
-        await say(message, t("admin.timeoff.reopened", what=av.scope_title(t, scope)))
+        await say(message, t("admin.timeoff.reopened", what=hv.scope_title(t, scope)))
 
 
 async def hours_on_command(
@@ -135,10 +135,10 @@ async def hours_on_command(
         await _unknown_specialist(message, t, args)
         return
     hours = format_intervals(intervals)
-    if av.is_one_day(scope):
+    if hv.is_one_day(scope):
         done = t("admin.hours_on.done", day=scope.first, hours=hours)
     else:
-        done = t("admin.timeoff.hours", what=av.scope_title(t, scope), hours=hours)
+        done = t("admin.timeoff.hours", what=hv.scope_title(t, scope), hours=hours)
     await ask_about_outside(message, t, business, done, await staff.outside_hours(scope))
 
 
@@ -163,7 +163,7 @@ def time_off_text(t: Translator, found: list[TimeOff]) -> str:
 
 
 def _time_off_line(t: Translator, item: TimeOff) -> str:
-    what = av.scope_title(t, HoursScope(item.first, item.last, specialist_id=item.specialist_id))
+    what = hv.scope_title(t, HoursScope(item.first, item.last, specialist_id=item.specialist_id))
     if item.specialist_name is not None:
         what += f" {esc(item.specialist_name)}"
     reason = f" ({esc(item.reason)})" if item.reason else ""
