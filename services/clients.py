@@ -8,7 +8,7 @@ from database.engine import Conn, Database
 from database.repo import audit, clients
 from domain.actors import Actor
 from domain.clients import Client
-from domain.phones import phone_digits
+from domain.phones import clean_phone, phone_digits
 from utils.i18n import Language, pick_language
 from utils.timeutil import Clock, system_clock
 
@@ -79,8 +79,11 @@ class ClientService:
         )
 
     async def find(self, query: str) -> Client | None:
-        """A client by Telegram id ("12345") or username ("@ann"); None if unknown."""
+        """A client by Telegram id ("12345"), username ("@ann") or phone ("+79991234567": also
+        the clients the staff added without Telegram); None if unknown."""
         query = query.strip()
+        if query.startswith("+") and clean_phone(query) is not None:
+            return await self.find_by_phone(query)
         if query.startswith("@") and len(query) > 1:
             username = query[1:]
             return await self.db.read(

@@ -3,6 +3,7 @@ admin chat, never to the client; malformed or unknown clients change nothing."""
 
 from __future__ import annotations
 
+from domain.actors import Actor
 from tests import test_admin_flow
 from tests.test_admin_flow import ADMIN, MALLORY, Chat, T, audit, booked
 from tests.test_flow_client import (  # noqa: F401 - fixtures used by name
@@ -87,3 +88,19 @@ async def test_a_non_admin_cannot_write_or_read_notes(world: World, group: Chat)
     sent = await mallory.send("/note @ann mine")
     assert all("secret" not in text_of(m) for m in sent)
     assert [text for _, _, text in await notes_rows(world)] == ["secret"]
+
+
+async def test_a_client_without_telegram_is_found_by_phone_for_notes_and_the_card(
+    world: World, group: Chat
+) -> None:
+    offline, added = await world.services.clients.add_offline(
+        "Vera", "+7 999 555-44-33", Actor.admin(ADMIN.id)
+    )
+    assert added and offline.id < 0
+    answer = await group.say("/note +79995554433 comes by phone only")
+    assert answer == plain(T("admin.note.added", id=offline.id))
+    card = await group.say("/client +79995554433")
+    assert card.startswith("Vera") and "comes by phone only" in card
+    assert await group.say("/client +70000000001") == plain(
+        T("admin.client.not_found", query="+70000000001")
+    )

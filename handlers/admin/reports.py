@@ -31,7 +31,7 @@ async def client_command(
     notes: NotesService,
 ) -> None:
     args = words(command.args)
-    if len(args) != 1 or not (parse_id(args[0]) or args[0].startswith("@")):
+    if len(args) != 1 or not (parse_id(args[0]) or args[0].startswith(("@", "+"))):
         await usage_error(message, t, command)
         return
     client = await clients.find(args[0])
