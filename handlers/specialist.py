@@ -18,6 +18,7 @@ from domain.bookings import BookingDetails
 from domain.catalog import Specialist
 from domain.rules import Business
 from handlers.admin.views import booking_line
+from handlers.filters import inline
 from handlers.roles import SpecialistHere
 from services.accounts import AccountService
 from utils.formatting import esc
@@ -111,11 +112,20 @@ def agenda_text(
     return "\n".join(lines)
 
 
-def register(router: Router) -> None:
-    """On the client's first router (handlers/start.py), before its own /start: one router
-    level fewer for every update than a router of its own."""
+def _opens_a_link(message: Message) -> bool:
+    # A plain prefix test first: every /start of every client passes here.
+    return (message.text or "").startswith(f"/start {LINK_PREFIX}")
+
+
+def register_link(router: Router) -> None:
+    """On the client's first router (handlers/start.py), before its own /start."""
     link = CommandStart(deep_link=True, magic=F.args.startswith(LINK_PREFIX))
-    router.message.register(link_opened, link)
+    router.message.register(link_opened, inline(_opens_a_link), link)
+
+
+def register_commands(router: Router) -> None:
+    """On the same router, after the client's own commands: tried only by the messages nothing
+    before them took, so a client's /start never pays for them."""
     mine = SpecialistHere()
     router.message.register(today_command, Command("today"), mine)
     router.message.register(tomorrow_command, Command("tomorrow"), mine)

@@ -76,7 +76,7 @@ async def set_language(
 def make_router() -> Router:
     """A fresh router each call: a Router can belong to only one Dispatcher."""
     router = Router(name="start")
-    specialist.register(router)  # a specialist's link and own commands, before the client's
+    specialist.register_link(router)  # a specialist's link, before the client's /start
     router.message.register(start, CommandStart(), StateFilter("*"))
     router.callback_query.register(home, Nav.filter(F.to == Destination.HOME))
     router.message.register(help_command, Command("help"), StateFilter("*"))
@@ -85,4 +85,5 @@ def make_router() -> Router:
     router.message.register(language_command, Command("language"), StateFilter("*"))
     router.callback_query.register(language_menu, Nav.filter(F.to == Destination.LANGUAGE))
     router.callback_query.register(set_language, LanguageCb.filter(F.code.in_(LANGUAGES)))
+    specialist.register_commands(router)  # /today, /tomorrow, /week of a linked specialist
     return router
