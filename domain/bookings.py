@@ -49,6 +49,7 @@ class Booking:
     rescheduled_from: int | None
     confirmed_at: datetime | None
     rating: int | None = None
+    outside_hours: bool = False  # placed outside the working hours on purpose (staff override)
 
     @property
     def is_active(self) -> bool:

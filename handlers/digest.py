@@ -31,14 +31,21 @@ def make_digest(
         day = container.staff.today()
         if admin_chat_id is not None and await container.schedule.claim_digest(day):
             # Once a day, by the cron job or a catch-up after a restart.
-            t = translations(settings.default_language)
-            agenda = await container.staff.agenda(day)
-            for screen in agenda_screens(t, container.business, day, agenda):
-                await bot.send_message(admin_chat_id, screen.text, reply_markup=screen.markup)
-            logger.info("sent the agenda of %s to the admin chat", day)
+            await _to_admins(admin_chat_id, day)
         for specialist_id, user_id in await container.accounts.linked():
             if await container.schedule.claim_digest(day, specialist_id):
                 await _to_specialist(specialist_id, user_id, day)
+
+    async def _to_admins(chat_id: int, day: date) -> None:
+        t = translations(settings.default_language)
+        agenda = await container.staff.agenda(day)
+        try:
+            for screen in agenda_screens(t, container.business, day, agenda):
+                await bot.send_message(chat_id, screen.text, reply_markup=screen.markup)
+        except TelegramAPIError as exc:  # the specialists still get theirs
+            logger.warning("the agenda of %s did not reach the admin chat: %s", day, exc)
+            return
+        logger.info("sent the agenda of %s to the admin chat", day)
 
     async def _to_specialist(specialist_id: int, user_id: int, day: date) -> None:
         """Their own agenda, in the language their chat with the bot speaks."""

@@ -7,7 +7,7 @@ import secrets
 from datetime import date
 
 from database.engine import Conn, Database
-from database.repo import accounts, audit, bookings, catalog
+from database.repo import accounts, audit, bookings, catalog, locks
 from domain.accounts import LINK_VALID, LinkOutcome, Redeemed, code_hash
 from domain.actors import Actor
 from domain.bookings import BookingDetails, BookingStatus
@@ -51,6 +51,7 @@ class AccountService:
         now, hashed = self.clock(), code_hash(code)
 
         def work(conn: Conn) -> Redeemed:
+            locks.for_account(conn, user_id)  # two links opened at once by one account
             specialist_id = accounts.use_link(conn, hashed, user_id, now)
             if specialist_id is None:
                 return _why_not(conn, hashed, user_id)

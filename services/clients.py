@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from database.engine import Conn, Database
-from database.repo import audit, clients
+from database.repo import audit, clients, locks
 from domain.actors import Actor
 from domain.clients import Client
 from domain.phones import clean_phone, phone_digits
@@ -104,6 +104,7 @@ class ClientService:
         now, digits = self.clock(), phone_digits(phone)
 
         def work(conn: Conn) -> tuple[Client, bool]:
+            locks.for_offline_clients(conn)
             for _ in range(OFFLINE_ID_TRIES):
                 known = clients.find_by_phone(conn, digits)
                 if known is not None:

@@ -41,6 +41,7 @@ class Placed:
 
     service: Service
     specialist_id: int
+    outside_hours: bool = False  # placed through the staff's explicit override of the hours
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,7 @@ def place(
         if isinstance(decided, BookingResult):
             return decided
     _, free = decided
-    return Placed(service, least_loaded(conn, rules, free, day))
+    return Placed(service, least_loaded(conn, rules, free, day), outside_hours)
 
 
 def least_loaded(conn: Conn, rules: Rules, free: Sequence[int], day: date) -> int:
@@ -264,6 +265,7 @@ def insert(
         busy_until=end + timedelta(minutes=service.buffer_minutes),
         now=now,
         rescheduled_from=rescheduled_from,
+        outside_hours=placed.outside_hours,
     )
     told = rules.notices_after_booking(actor, now, rescheduled_from)
     if accounts.account_of(conn, placed.specialist_id) is not None:

@@ -243,7 +243,8 @@ def _outside(
 ) -> list[tuple[BookingDetails, ScheduleException | None]]:
     """The upcoming active ones among ``found`` that the working hours (as the slot engine
     reads them: days off, custom hours, weekly hours) no longer include, each with what
-    closes its day, if something does."""
+    closes its day, if something does. A booking the staff placed outside the hours on
+    purpose counts only when its day is closed."""
     upcoming = [d for d in found if d.booking.is_active and d.booking.start > now]
     specialist_ids = sorted({d.booking.specialist_id for d in upcoming})
     weekly, exceptions = schedule.hours_between(conn, specialist_ids, scope.first, scope.last)
@@ -251,9 +252,12 @@ def _outside(
     for details in upcoming:
         b = details.booking
         day = rules.local(b.start).date()
+        closed = closure(exceptions, day, b.specialist_id)
+        if b.outside_hours and closed is None:
+            continue  # placed outside the hours on purpose: only a day off concerns it
         hours = hours_for_day(day, b.specialist_id, weekly[b.specialist_id], exceptions)
         if not fits_hours(b.start, b.end, day, rules.tz, hours):
-            outside.append((details, closure(exceptions, day, b.specialist_id)))
+            outside.append((details, closed))
     return outside
 
 

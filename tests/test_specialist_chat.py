@@ -12,7 +12,7 @@ from handlers.digest import make_digest
 from tests import test_admin_flow
 from tests.conftest import at
 from tests.support.botapi_emulator import FakeUser
-from tests.test_admin_flow import ADMIN, Chat, T, booked
+from tests.test_admin_flow import ADMIN, GROUP, Chat, T, booked
 from tests.test_flow_client import (  # noqa: F401 - fixtures used by name
     ANN_ID,
     BOB,
@@ -209,3 +209,19 @@ async def test_the_specialist_gets_a_card_for_each_booking_cancel_and_move_of_th
         (result.booking.id, "the specialist has no linked account")
     ]
     assert later > result.booking.id
+
+
+async def test_the_specialists_get_their_agenda_even_when_the_admin_chats_fails(
+    world: World, group: Chat
+) -> None:
+    olga = private(world, OLGA)
+    await olga.say(f"/start sp-{await link(group)}")
+    await booked(world, ann("ru"), "10:00")
+    world.clock.set(at(world.tz, WED, "09:00"))
+    mark = world.flow.emulator.mark()
+    world.flow.emulator.fail_next(
+        "sendMessage", error_code=400, description="Bad Request: chat not found", chat_id=GROUP
+    )
+    await make_digest(world.flow.bot, world.services, TR, world.settings)()
+    (agenda,) = world.flow.emulator.sent_to(OLGA.id, since=mark)
+    assert text_of(agenda).startswith(plain(EN("specialist.agenda.title", day=WED, count=1)))

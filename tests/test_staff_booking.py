@@ -20,8 +20,10 @@ from database.migrations.sqlite.m0010_staff_notices import NEW_KINDS
 from domain.actors import Actor
 from domain.bookings import BookingStatus
 from domain.outcomes import BookingResult, Outcome, Selection
+from domain.schedule import HoursScope
 from services.booking import ClientBookingService
 from services.clients import ClientService
+from services.schedule import ScheduleService
 from services.staff import StaffService
 from tests.conftest import AddService, at
 from tests.support.clock import FakeClock
@@ -277,3 +279,26 @@ async def test_the_rebuilt_sqlite_outbox_keeps_its_indexes(sqlite_db: Database) 
         lambda c: {row[1] for row in c.execute("PRAGMA index_list(reminders)")}
     )
     assert {"ix_reminders_pending_due", "ix_reminders_booking"} <= indexes
+
+
+async def test_a_booking_placed_outside_the_hours_on_purpose_is_not_a_mistake_later(
+    staff: StaffService, add_service: AddService, schedule: ScheduleService, tz: BaseTzInfo
+) -> None:
+    """A change of hours does not offer to cancel it as "left outside the hours"; a day off
+    still does."""
+    service = await add_service()
+    evening = at(tz, WED, "20:00")  # Wednesday's hours end at 19:00
+    placed = await staff.book_for(ALICE, service.id, evening, OLGA, outside_hours=True)
+    assert placed.booking is not None and placed.booking.outside_hours
+    ordinary = await staff.book_for(222, service.id, at(tz, WED, "16:00"), OLGA)
+    assert ordinary.booking is not None and not ordinary.booking.outside_hours
+
+    await schedule.set_day(WED, [(600, 900)], OLGA)  # 10:00-15:00 now
+    found = await staff.outside_hours(HoursScope.day(WED))
+    assert [d.booking.id for d in found.bookings] == [ordinary.booking.id]
+
+    await schedule.set_day(WED, None, OLGA, "holiday")
+    found = await staff.outside_hours(HoursScope.day(WED))
+    assert sorted(d.booking.id for d in found.bookings) == sorted(
+        [placed.booking.id, ordinary.booking.id]
+    )

@@ -108,13 +108,14 @@ def insert(
     busy_until: datetime,
     now: datetime,
     rescheduled_from: int | None = None,
+    outside_hours: bool = False,
 ) -> Booking:
     ts = to_ts(now)
     row = conn.execute(
         """INSERT INTO bookings (client_id, service_id, specialist_id, start_at, end_at,
                                  busy_until, duration_minutes, buffer_minutes, price, status,
-                                 created_at, updated_at, rescheduled_from)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?) RETURNING *""",
+                                 created_at, updated_at, rescheduled_from, outside_hours)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?) RETURNING *""",
         (
             client_id,
             service.id,
@@ -128,6 +129,7 @@ def insert(
             ts,
             ts,
             rescheduled_from,
+            int(outside_hours),
         ),
     ).fetchone()
     return rows.booking(row)

@@ -52,6 +52,22 @@ def for_booking(conn: Conn, client_id: int, specialist_ids: Iterable[int]) -> bo
 
 
 HOURS_KEY = 0
+# Adding a client without Telegram (the lookup by phone, then the insert): one at a time, so two
+# admins adding the same phone at once make one client. No client's key is OFFLINE_CLIENT_BASE
+# itself (theirs start one past it).
+OFFLINE_CLIENTS_KEY = OFFLINE_CLIENT_BASE
+
+
+def for_offline_clients(conn: Conn) -> None:
+    if conn.dialect == "postgresql":
+        conn.execute_later("SELECT pg_advisory_xact_lock(?::bigint)", (OFFLINE_CLIENTS_KEY,))
+
+
+def for_account(conn: Conn, user_id: int) -> None:
+    """A Telegram account being linked to a specialist (PostgreSQL): one link at a time per
+    account, as the client's booking key (the same person)."""
+    if conn.dialect == "postgresql":
+        conn.execute_later("SELECT pg_advisory_xact_lock(?::bigint)", (client_key(user_id),))
 
 
 def for_hours(conn: Conn) -> None:

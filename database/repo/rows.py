@@ -76,6 +76,7 @@ def booking(row: Row) -> Booking:
         rescheduled_from=row["rescheduled_from"],
         confirmed_at=_opt_ts(row["confirmed_at"]),
         rating=row["rating"],
+        outside_hours=bool(row["outside_hours"]),
     )
 
 
