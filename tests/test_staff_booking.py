@@ -12,6 +12,7 @@ import json
 import sqlite3
 from datetime import date, timedelta
 
+import pytest
 from pytz.tzinfo import BaseTzInfo
 
 from database.engine import Database
@@ -163,13 +164,8 @@ async def test_a_staff_move_changes_old_and_new_together(
 
     await fail_inserts(db, "reminders", "disk says no")
     try:
-        failing = staff.reschedule(mine.booking.id, at(tz, TUE, "15:30"), OLGA)
-        try:
-            await failing
-        except database_error(db):
-            pass
-        else:
-            raise AssertionError("the move should have failed")
+        with pytest.raises(database_error(db)):
+            await staff.reschedule(mine.booking.id, at(tz, TUE, "15:30"), OLGA)
     finally:
         await stop_failing(db, "reminders")
     # Nothing changed: the old booking is still active, there is no new one.
