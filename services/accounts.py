@@ -97,12 +97,8 @@ class AccountService:
         _, end = day_bounds_utc(self.rules.tz, last)
 
         def work(conn: Conn) -> list[BookingDetails]:
-            return [
-                d
-                for d in bookings.starting_between(conn, start, end)
-                if d.booking.specialist_id == specialist_id
-                and d.booking.status is not BookingStatus.CANCELLED
-            ]
+            found = bookings.starting_between(conn, start, end, specialist_id)
+            return [d for d in found if d.booking.status is not BookingStatus.CANCELLED]
 
         return await self.db.read(work, "specialist.agenda")
 

@@ -315,11 +315,15 @@ def history_of_client(conn: Conn, client_id: int) -> list[BookingDetails]:
     return [rows.booking_details(r) for r in found]
 
 
-def starting_between(conn: Conn, start: datetime, end: datetime) -> list[BookingDetails]:
-    """Every booking (any status) starting in [start, end), in time order: the agenda, the
-    statistics and the export."""
-    found = conn.execute(
-        _DETAILS_SQL + " WHERE b.start_at >= ? AND b.start_at < ? ORDER BY b.start_at, b.id",
-        (to_ts(start), to_ts(end)),
-    )
+def starting_between(
+    conn: Conn, start: datetime, end: datetime, specialist_id: int | None = None
+) -> list[BookingDetails]:
+    """Every booking (any status) starting in [start, end), in time order, of one specialist
+    or all: the agenda, the statistics and the export."""
+    sql = _DETAILS_SQL + " WHERE b.start_at >= ? AND b.start_at < ?"
+    params: list[object] = [to_ts(start), to_ts(end)]
+    if specialist_id is not None:
+        sql += " AND b.specialist_id = ?"
+        params.append(specialist_id)
+    found = conn.execute(sql + " ORDER BY b.start_at, b.id", params)
     return [rows.booking_details(r) for r in found]

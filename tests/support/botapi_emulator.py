@@ -1322,6 +1322,12 @@ class BotAPIEmulator:
                 "file_size": photo.size,
             }
         ]
+        return self._store_with_caption(message, caption, caption_entities, markup)
+
+    def _store_with_caption(
+        self, message: JSON, caption: str, caption_entities: list[JSON], markup: Any
+    ) -> JSON:
+        """A sent file's message, with what came along (a caption, its entities, buttons)."""
         if caption:
             message["caption"] = caption
         if caption_entities:
@@ -1360,13 +1366,7 @@ class BotAPIEmulator:
             "mime_type": upload.mime_type,
             "file_size": upload.size,
         }
-        if caption:
-            message["caption"] = caption
-        if caption_entities:
-            message["caption_entities"] = caption_entities
-        if markup is not None:
-            message["reply_markup"] = markup
-        return self._store(message)
+        return self._store_with_caption(message, caption, caption_entities, markup)
 
     def _check_editable(self, call: ApiCall, message: JSON) -> None:
         if not message.get("from", {}).get("is_bot"):
