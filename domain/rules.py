@@ -178,7 +178,7 @@ class Rules:
         now: datetime, *, replaced: int | None = None, cancelled: bool = False
     ) -> OutboxRow:
         """What a linked specialist is told of their booking, its move or its cancel (written
-        only when the specialist has an account: services/placement.py)."""
+        only when the specialist has an account: services/changes.py)."""
         if cancelled:
             return OutboxRow.notice(NoticeKind.SPECIALIST_CANCELLED, now)
         kind = NoticeKind.SPECIALIST_MOVED if replaced else NoticeKind.SPECIALIST_BOOKED

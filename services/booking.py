@@ -22,7 +22,7 @@ from domain.bookings import BookingDetails
 from domain.catalog import ServiceInfo, Specialist
 from domain.outcomes import BookingResult, Outcome, Selection
 from domain.rules import Rules
-from services import placement
+from services import changes, placement
 from services.calendar import MonthCache
 from services.slots import available_days, free_starts, month_days
 from utils.logging_setup import bind
@@ -67,7 +67,7 @@ class ClientBookingService:
             if isinstance(placed, BookingResult):
                 return placed
             actor = Actor.client(client_id)
-            booking = placement.insert(conn, rules, client_id, placed, start, now, actor, None)
+            booking = changes.insert(conn, rules, client_id, placed, start, now, actor, None)
             return BookingResult(Outcome.BOOKED, booking)
 
         return _counted("book", await self.db.write(work, "book"))
@@ -79,7 +79,7 @@ class ClientBookingService:
         return _counted(
             "cancel",
             await self.db.write(
-                lambda conn: placement.cancel(conn, rules, booking_id, actor, None, now), "cancel"
+                lambda conn: changes.cancel(conn, rules, booking_id, actor, None, now), "cancel"
             ),
         )
 
@@ -94,7 +94,7 @@ class ClientBookingService:
         now, rules, actor = self.clock(), self.rules, Actor.client(client_id)
         bind(booking_id=booking_id)
         result = await self.db.write(
-            lambda conn: placement.reschedule(
+            lambda conn: changes.reschedule(
                 conn, rules, booking_id, new_start, actor, specialist_id, now
             ),
             "reschedule",
@@ -133,7 +133,7 @@ class ClientBookingService:
                 moving = bookings.get(conn, moving_id)
                 refusal = rules.change_refusal(moving, actor, now)
                 if refusal is not None:
-                    return placement.refused(refusal, moving)
+                    return changes.refused(refusal, moving)
                 assert moving is not None
                 if moving.service_id != service_id or moving.client_id != client_id:
                     return BookingResult(Outcome.NOT_FOUND)
@@ -163,7 +163,7 @@ class ClientBookingService:
             booking = bookings.get(conn, booking_id)
             refusal = rules.change_refusal(booking, actor, now)
             if refusal is not None:
-                return placement.refused(refusal, booking)
+                return changes.refused(refusal, booking)
             return BookingResult(Outcome.CHANGEABLE, booking)
 
         return await self.db.read(work, "changeable")

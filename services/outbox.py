@@ -2,7 +2,7 @@
 client, a client's confirmation), each a row written in the same transaction as the change it
 follows; here they are claimed with a lease, delivered, and how each one ended is recorded.
 
-Rows are written with the booking and voided with a cancel or reschedule (services/placement.py).
+Rows are written with the booking and voided with a cancel or reschedule (services/changes.py).
 Two ways deliver them:
 
 - ``flush``: the handler that made a change, right after its answer, delivers that change's

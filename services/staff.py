@@ -29,7 +29,7 @@ from domain.outcomes import (
 from domain.reminders import ReminderKind
 from domain.rules import Rules
 from domain.schedule import HoursScope, ScheduleException, closure, fits_hours
-from services import placement
+from services import changes, placement
 from services.booking import ClientBookingService
 from services.slots import hours_for_day
 from utils.timeutil import Clock, day_bounds_utc, system_clock, to_ts
@@ -55,7 +55,7 @@ class StaffService:
         """Any active booking, whenever it starts."""
         now, rules = self.clock(), self.rules
         return await self.db.write(
-            lambda conn: placement.cancel(conn, rules, booking_id, actor, reason, now), "cancel"
+            lambda conn: changes.cancel(conn, rules, booking_id, actor, reason, now), "cancel"
         )
 
     async def book_for(
@@ -86,7 +86,7 @@ class StaffService:
             )
             if isinstance(placed, BookingResult):
                 return placed
-            booking = placement.insert(conn, rules, client_id, placed, start, now, actor, None)
+            booking = changes.insert(conn, rules, client_id, placed, start, now, actor, None)
             return BookingResult(Outcome.BOOKED, booking)
 
         return await self.db.write(work, "staff.book")
@@ -103,7 +103,7 @@ class StaffService:
         """Move any active booking: old and new change together, under the staff's rules."""
         now, rules = self.clock(), self.rules.for_staff()
         return await self.db.write(
-            lambda conn: placement.reschedule(
+            lambda conn: changes.reschedule(
                 conn,
                 rules,
                 booking_id,
@@ -126,13 +126,13 @@ class StaffService:
             booking = bookings.get(conn, booking_id)
             refusal = rules.mark_refusal(booking, status, now)
             if refusal is not None:
-                return placement.refused(refusal, booking)
+                return changes.refused(refusal, booking)
             assert booking is not None
             marked = bookings.set_status(
                 conn, booking.id, status, now, only_from=rules.markable_from(status)
             )
             if marked is None:  # changed by another transaction meanwhile
-                return placement.refused(Outcome.NOT_ACTIVE, bookings.get(conn, booking_id))
+                return changes.refused(Outcome.NOT_ACTIVE, bookings.get(conn, booking_id))
             # A visit that took place still gets its rating request; a no-show gets nothing.
             kinds = (
                 (ReminderKind.REMINDER,)
@@ -172,7 +172,7 @@ class StaffService:
             cancelled: list[BookingDetails] = []
             for details, closed in _outside(conn, rules, scope, found, now):
                 reason = (closed.reason or DAY_OFF_REASON) if closed else OUTSIDE_HOURS_REASON
-                if placement.cancel_in_tx(conn, details.booking, actor, reason, now) is None:
+                if changes.cancel_in_tx(conn, details.booking, actor, reason, now) is None:
                     continue  # cancelled or moved by another transaction meanwhile
                 told = rules.notices_after_cancel(
                     actor, closed.reason if closed else None, now, day_off=closed is not None
