@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from database.engine import DatabaseUrl, DatabaseUrlError, parse_database_url
+from domain.rules import Approval
 from utils.hours import HoursFormatError, WeeklyHours, parse_time, parse_weekly
 
 TOKEN_RE = re.compile(r"^[0-9]{3,}:[A-Za-z0-9_-]{20,}$")
@@ -61,6 +62,12 @@ class Settings(BaseSettings):
     reminder_lease_seconds: int = Field(60, ge=5, le=3600)
     feedback_delay_minutes: int = Field(120, ge=0, le=30 * 24 * 60)
     admin_digest_time: str | None = "09:00"  # local; empty: no morning digest
+    # Which clients' bookings wait for the staff's Approve (a service may say otherwise:
+    # /service_edit ID approval on|off); unanswered ones are declined after the timeout.
+    approval: Approval = Approval.OFF
+    approval_timeout_minutes: int = Field(120, ge=1, le=30 * 24 * 60)
+    # This many no-shows within 180 days: the client's new bookings need approval; 0: never.
+    no_show_limit: int = Field(2, ge=0, le=100)
 
     # The business, as clients see it
     business_name: str = "Our studio"
@@ -136,6 +143,13 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         # An empty line in .env means "not set", not "set to the empty string".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("approval", mode="before")
+    @classmethod
+    def _approval_word(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip().lower().replace("-", "_") or Approval.OFF
+        return value
 
     @field_validator("bot_token")
     @classmethod

@@ -23,6 +23,9 @@ RESCHEDULED_REASON = "rescheduled"
 # given without a reason, or changed hours.
 DAY_OFF_REASON = "day off"
 OUTSIDE_HOURS_REASON = "outside working hours"
+# Recorded on a pending booking the staff declined, or that waited too long for an answer.
+DECLINED_REASON = "declined"
+APPROVAL_TIMEOUT_REASON = "not approved in time"
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,16 @@ class Booking:
     confirmed_at: datetime | None
     rating: int | None = None
     outside_hours: bool = False  # placed outside the working hours on purpose (staff override)
+    # Pending: active (it holds its time) until the staff approve it or decline it.
+    awaiting_approval: bool = False
 
     @property
     def is_active(self) -> bool:
         return self.status is BookingStatus.ACTIVE
+
+    @property
+    def is_pending(self) -> bool:
+        return self.is_active and self.awaiting_approval
 
     @property
     def replaced_by_reschedule(self) -> bool:

@@ -17,6 +17,9 @@ class Service:
     buffer_minutes: int
     is_active: bool
     sort_order: int
+    # Whether its bookings wait for the staff's Approve: True / False, or None to follow the
+    # business's APPROVAL (domain/rules.py, ``Rules.needs_approval``).
+    approval: bool | None = None
 
 
 @dataclass(frozen=True)

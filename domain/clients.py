@@ -18,6 +18,21 @@ class Client:
     phone: str | None
     language: str | None
     is_reachable: bool
+    blocked_at: datetime | None = None  # /block: the client may not book (staff still may)
+    block_reason: str | None = None
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_at is not None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What decides how a client's new booking is treated (``Rules.needs_approval``)."""
+
+    blocked: bool
+    visited: bool  # has a completed visit: not a new client
+    recent_no_shows: int  # within ``Rules.no_show_window_days``
 
 
 MAX_NOTE_LENGTH = 500

@@ -30,14 +30,20 @@ class NoticeKind(StrEnum):
     SPECIALIST_BOOKED = "specialist_booked"
     SPECIALIST_CANCELLED = "specialist_cancelled"
     SPECIALIST_MOVED = "specialist_moved"
+    # A pending booking (domain/rules.py, ``needs_approval``): the admin chat's card with
+    # Approve and Decline, and the client's answer either way.
+    APPROVAL_CARD = "card_approval"
+    APPROVED = "notice_approved"
+    DECLINED = "notice_declined"
     # Not a row of its own: the card of a client's change that reached the hourly cap of cards
     # is delivered as this summary; the cards after it that hour are skipped.
     CARDS_PAUSED = "cards_paused"
 
 
 CARDS = frozenset({NoticeKind.BOOKED, NoticeKind.CLIENT_CANCELLED, NoticeKind.RESCHEDULED})
-# Cards about the staff's own changes are not counted against a client's hourly cap.
-TO_ADMINS = CARDS | {NoticeKind.CARDS_PAUSED, NoticeKind.STAFF_CARD}
+# Cards about the staff's own changes, and the approval cards (they need an answer), are not
+# counted against a client's hourly cap.
+TO_ADMINS = CARDS | {NoticeKind.CARDS_PAUSED, NoticeKind.STAFF_CARD, NoticeKind.APPROVAL_CARD}
 TO_SPECIALIST = frozenset(
     {NoticeKind.SPECIALIST_BOOKED, NoticeKind.SPECIALIST_CANCELLED, NoticeKind.SPECIALIST_MOVED}
 )
@@ -56,8 +62,11 @@ OF_AN_ACTIVE_BOOKING = frozenset(
         NoticeKind.BOOKED_BY_STAFF,
         NoticeKind.SPECIALIST_BOOKED,
         NoticeKind.SPECIALIST_MOVED,
+        NoticeKind.APPROVED,
     }
 )
+# A question about a pending booking: moot once it is approved, declined or cancelled.
+OF_A_PENDING_BOOKING = frozenset({NoticeKind.APPROVAL_CARD})
 
 # The handler answers a Confirm within a second; only if it has not done so by then (the process
 # died on the way) is the confirmation sent from the outbox instead.

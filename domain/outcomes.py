@@ -34,6 +34,10 @@ class Outcome(StrEnum):
     CONFIRMED = "confirmed"  # the client said they will come
     RATED = "rated"
     ALREADY_BOOKED = "already_booked"  # the same client, service and start: a repeated Confirm
+    BLOCKED = "blocked"  # the client is blocked (/block): only the staff book for them
+    APPROVED = "approved"
+    DECLINED = "declined"
+    NOT_PENDING = "not_pending"  # approved, declined or cancelled already
 
 
 SUCCESS = frozenset(
@@ -45,6 +49,8 @@ SUCCESS = frozenset(
         Outcome.CHANGEABLE,
         Outcome.CONFIRMED,
         Outcome.RATED,
+        Outcome.APPROVED,
+        Outcome.DECLINED,
     }
 )
 

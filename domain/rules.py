@@ -2,20 +2,23 @@
 (``services.container.rules_from`` / ``business_from``), read by services and views alike.
 
 Each rule is decided here and nowhere else: what a client may book (lead time, horizon, the
-per-client limit), until when they may cancel or move, which reminders a booking gets, what a
-client must tell us before booking, and who may change a booking's status.
+per-client limit), which bookings wait for the staff's approval, until when they may cancel or
+move, which reminders a booking gets, what a client must tell us before booking, and who may
+change a booking's status.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from pytz.tzinfo import BaseTzInfo
 
 from domain.actors import Actor
 from domain.bookings import Booking, BookingStatus
-from domain.clients import Client, RegistrationStep
+from domain.catalog import Service
+from domain.clients import Client, RegistrationStep, Standing
 from domain.notices import CONFIRMATION_GRACE, CardVerdict, NoticeKind
 from domain.outcomes import Outcome
 from domain.reminders import OutboxRow, ReminderKind, ReminderStatus
@@ -25,6 +28,14 @@ from utils.timeutil import local_today, to_local
 # the cutoff plus this much time to read the message and decide (the 2-hour reminder with a
 # 2-hour cutoff has none, and a button that can only say "too late" is worse than none).
 REMINDER_CHANGE_MARGIN = timedelta(minutes=10)
+
+
+class Approval(StrEnum):
+    """APPROVAL: which clients' bookings wait for the staff's Approve."""
+
+    OFF = "off"
+    NEW_CLIENTS = "new_clients"  # clients without a completed visit yet
+    ALL = "all"
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,10 @@ class Rules:
     # and no per-client limit. Overlaps and the horizon stay; the working hours too, unless an
     # admin explicitly books outside them (services/placement.py, ``outside_hours``).
     staff_booking: bool = False
+    approval: Approval = Approval.OFF
+    approval_timeout_minutes: int = 120  # a pending booking is declined after this long
+    no_show_limit: int = 2  # this many no-shows within the window: approval whatever; 0: never
+    no_show_window_days: int = 180
 
     def for_staff(self) -> Rules:
         return replace(self, staff_booking=True)
@@ -74,6 +89,28 @@ class Rules:
     def limit_reached(self, future_active: int) -> bool:
         """Whether a client holding ``future_active`` bookings may not make another."""
         return not self.staff_booking and future_active >= self.max_active_per_client
+
+    def no_shows_since(self, now: datetime) -> datetime:
+        return now - timedelta(days=self.no_show_window_days)
+
+    def needs_approval(self, standing: Standing, service: Service) -> bool:
+        """Whether a client's new booking (or move) waits for the staff's Approve: after
+        NO_SHOW_LIMIT recent no-shows always; otherwise the service's own say, else APPROVAL.
+        What the staff book never does."""
+        if self.staff_booking:
+            return False
+        if self.no_show_limit and standing.recent_no_shows >= self.no_show_limit:
+            return True
+        if service.approval is not None:
+            return service.approval
+        if self.approval is Approval.ALL:
+            return True
+        return self.approval is Approval.NEW_CLIENTS and not standing.visited
+
+    def approval_overdue_before(self, now: datetime) -> datetime:
+        """Pending bookings made before this are declined by themselves (so are those whose
+        start has come)."""
+        return now - timedelta(minutes=self.approval_timeout_minutes)
 
     def missing_registration(self, client: Client) -> RegistrationStep | None:
         """What a client must still tell us before booking: their name, then (if required) a
@@ -143,12 +180,22 @@ class Rules:
         return CardVerdict.PAUSE if cards_this_hour == cap else CardVerdict.SKIP
 
     def notices_after_booking(
-        self, actor: Actor, now: datetime, replaced: int | None = None
+        self, actor: Actor, now: datetime, replaced: int | None = None, *, pending: bool = False
     ) -> list[OutboxRow]:
         """Who hears of a booking (or a move): the admin chat gets a card; the client who made
         it gets their confirmation from the outbox only if the chat's answer did not go out.
         One the staff made: the client is told at once (the outbox skips a client it cannot
-        reach: one without Telegram, or who blocked the bot), and the admin chat gets a card."""
+        reach: one without Telegram, or who blocked the bot), and the admin chat gets a card.
+        A pending one: the admin chat's card asks for Approve or Decline."""
+        if pending:
+            told = [
+                OutboxRow.notice(
+                    NoticeKind.CONFIRMATION, now + CONFIRMATION_GRACE, previous_id=replaced
+                )
+            ]
+            if self.admin_cards:
+                told.append(OutboxRow.notice(NoticeKind.APPROVAL_CARD, now, previous_id=replaced))
+            return told
         if not actor.is_client:
             news = [OutboxRow.notice(NoticeKind.BOOKED_BY_STAFF, now, previous_id=replaced)]
             if self.admin_cards:
@@ -172,6 +219,16 @@ class Rules:
             return [OutboxRow.notice(NoticeKind.CLIENT_CANCELLED, now)] if self.admin_cards else []
         kind = NoticeKind.DAY_OFF if day_off else NoticeKind.CANCELLED_BY_ADMIN
         return [OutboxRow.notice(kind, now, note=reason or None)]
+
+    @staticmethod
+    def notices_after_decision(
+        now: datetime, *, approved: bool, reason: str | None = None
+    ) -> list[OutboxRow]:
+        """The client's answer to their pending booking: approved (with the .ics), or declined
+        (by the staff, or by the timeout: ``reason``)."""
+        if approved:
+            return [OutboxRow.notice(NoticeKind.APPROVED, now)]
+        return [OutboxRow.notice(NoticeKind.DECLINED, now, note=reason or None)]
 
     @staticmethod
     def specialist_card(

@@ -67,6 +67,8 @@ async def choose(
     walk: Walk, service: int, specialist: int, moving: int, outside: bool = False
 ) -> Selection | Screen:
     """The checked selection, or the screen that says why not."""
+    if walk.client.is_blocked and walk.staff is None:  # Confirm checks again, in its transaction
+        return views.refusal_screen(walk.t, walk.business, Outcome.BLOCKED, moving=bool(moving))
     result = await walk.booking.select(walk.client.id, service, specialist, moving, by=walk.staff)
     if isinstance(result, BookingResult):
         return views.refusal_screen(
@@ -277,7 +279,8 @@ async def confirm(
         assert details is not None
         await show(callback, views.booked_screen(t, business, details, moved=bool(cb.moving)))
         answered = True
-        if isinstance(callback.message, Message):
+        # A pending booking gets its calendar file with the staff's Approve.
+        if isinstance(callback.message, Message) and not details.booking.is_pending:
             ics = views.ics_file(t, business, details)
             await callback.message.answer_document(ics, caption=t("book.ics_caption"))
     finally:

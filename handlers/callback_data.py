@@ -123,6 +123,8 @@ class AdminAction(StrEnum):
     NO_SHOW = "no_show"
     DONE = "done"
     MOVE = "move"  # opens the staff's calendar for the booking
+    APPROVE = "approve"  # a pending booking (domain/rules.py, needs_approval)
+    DECLINE = "decline"
 
 
 class AdminBookingCb(CallbackData, prefix="ab"):

@@ -43,6 +43,10 @@ from utils.i18n import Translations
 
 logger = logging.getLogger(__name__)
 
+# The client's booked card (and the .ics): their own confirmation, what the staff booked or moved
+# for them, the staff's Approve of a pending one.
+BOOKED_CARDS = frozenset({NoticeKind.CONFIRMATION, NoticeKind.BOOKED_BY_STAFF, NoticeKind.APPROVED})
+
 
 @asynccontextmanager
 async def in_outbox_terms() -> AsyncIterator[None]:
@@ -119,7 +123,7 @@ class TelegramOutbox:
         details = notice.details
         t = self.translations(details.client_language, self.default_language)
         client_id = details.booking.client_id
-        if notice.kind not in (NoticeKind.CONFIRMATION, NoticeKind.BOOKED_BY_STAFF):
+        if notice.kind not in BOOKED_CARDS:
             screen = client_notice(t, self.business, notice)
             await self._send(client_id, screen.text, screen.markup)
             return
@@ -130,8 +134,11 @@ class TelegramOutbox:
             details,
             moved=notice.previous is not None,
             by_staff=notice.kind is NoticeKind.BOOKED_BY_STAFF,
+            approved=notice.kind is NoticeKind.APPROVED,
         )
         await self._send(client_id, screen.text, screen.markup)
+        if details.booking.is_pending:  # no calendar file until the time is confirmed
+            return
         try:  # the card is the confirmation; the file is a courtesy, never a reason to resend it
             ics = ics_file(t, self.business, details)
             await self.bot.send_document(client_id, ics, caption=t("book.ics_caption"))

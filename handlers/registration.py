@@ -16,6 +16,7 @@ from aiogram.types import (
 )
 
 from domain.clients import Client, NameProblem, RegistrationStep, clean_name
+from domain.outcomes import Outcome
 from domain.rules import Business
 from handlers.callback_data import Destination, Nav
 from handlers.common import reply, show
@@ -48,7 +49,11 @@ async def _next_step(
     catalog: CatalogService,
     state: FSMContext,
 ) -> Screen | None:
-    """The services list, or None after asking for what is still missing (name, phone)."""
+    """The services list, or None after asking for what is still missing (name, phone); a
+    blocked client is given the business's contacts instead."""
+    if client.is_blocked:
+        await state.clear()
+        return views.refusal_screen(t, business, Outcome.BLOCKED, moving=False)
     missing = business.rules.missing_registration(client)
     if missing is not None:
         await state.set_state(registration_state(missing))

@@ -75,6 +75,9 @@ def start_scheduler(
         health.beat("scheduler")
         with in_flight.track():
             try:
+                # Before closing past bookings: a pending one whose start came is declined,
+                # never completed.
+                await container.approvals.decline_overdue()
                 await container.jobs.complete_past()
                 await container.outbox.dispatch_due(channel)
             except Exception:  # logged (and sent to Sentry); the next tick tries again

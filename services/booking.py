@@ -67,7 +67,12 @@ class ClientBookingService:
             if isinstance(placed, BookingResult):
                 return placed
             actor = Actor.client(client_id)
-            booking = changes.insert(conn, rules, client_id, placed, start, now, actor, None)
+            client = changes.standing(conn, rules, actor, client_id, now)
+            if client is not None and client.blocked:
+                return BookingResult(Outcome.BLOCKED)
+            booking = changes.insert(
+                conn, rules, client_id, placed, start, now, actor, None, client
+            )
             return BookingResult(Outcome.BOOKED, booking)
 
         return _counted("book", await self.db.write(work, "book"))

@@ -10,12 +10,26 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from database.engine import Conn
-from database.repo import accounts, audit, bookings, clients, outbox
+from database.repo import accounts, approval, audit, bookings, clients, outbox
 from domain.actors import Actor
 from domain.bookings import RESCHEDULED_REASON, Booking, BookingStatus
+from domain.clients import Standing
 from domain.outcomes import BookingResult, Outcome
 from domain.rules import Rules
 from services.placement import Placed, place
+
+
+def standing(
+    conn: Conn, rules: Rules, actor: Actor, client_id: int, now: datetime
+) -> Standing | None:
+    """For a client's own booking or move: whether they are blocked, and what decides whether
+    it waits for approval. None for the staff's: they book a blocked client too, never pending.
+
+    Read after the start was found bookable: the refusals (most attempts at a busy time) never
+    pay for it."""
+    if not actor.is_client:
+        return None
+    return approval.standing(conn, client_id, rules.no_shows_since(now))
 
 
 def insert(
@@ -27,9 +41,15 @@ def insert(
     now: datetime,
     actor: Actor,
     rescheduled_from: int | None,
+    client: Standing | None = None,
 ) -> Booking:
-    """The booking, its outbox rows (reminders, and who is told of it) and its audit row."""
+    """The booking, its outbox rows (reminders, and who is told of it) and its audit row.
+
+    Pending (``Rules.needs_approval`` for the ``client``'s standing): it holds its time, the
+    admin chat is asked, and the reminders and the specialist's card wait for the Approve
+    (services/approvals.py)."""
     service = placed.service
+    pending = client is not None and rules.needs_approval(client, service)
     end = start + timedelta(minutes=service.duration_minutes)
     clients.ensure(conn, client_id, now)
     booking = bookings.insert(
@@ -43,11 +63,14 @@ def insert(
         now=now,
         rescheduled_from=rescheduled_from,
         outside_hours=placed.outside_hours,
+        awaiting_approval=pending,
     )
-    told = rules.notices_after_booking(actor, now, rescheduled_from)
-    if accounts.account_of(conn, placed.specialist_id) is not None:
-        told.append(rules.specialist_card(now, replaced=rescheduled_from))
-    outbox.insert(conn, booking.id, [*rules.outbox_rows(start, end, now), *told], now)
+    told = rules.notices_after_booking(actor, now, rescheduled_from, pending=pending)
+    if not pending:
+        told.extend(rules.outbox_rows(start, end, now))
+        if accounts.account_of(conn, placed.specialist_id) is not None:
+            told.append(rules.specialist_card(now, replaced=rescheduled_from))
+    outbox.insert(conn, booking.id, told, now)
     audit.record(
         conn,
         actor=actor,
@@ -59,6 +82,7 @@ def insert(
         service_id=service.id,
         specialist_id=placed.specialist_id,
         rescheduled_from=rescheduled_from,
+        pending=pending,
     )
     return booking
 
@@ -93,6 +117,8 @@ def cancel_in_tx(
     if cancelled is None:
         return None
     outbox.void_pending(conn, booking.id, f"booking cancelled ({reason or '-'})", now)
+    # A pending booking's specialist never heard of it.
+    tell_specialist = tell_specialist and not booking.awaiting_approval
     if tell_specialist and accounts.account_of(conn, booking.specialist_id) is not None:
         outbox.insert(conn, booking.id, [Rules.specialist_card(now, cancelled=True)], now)
     audit.record(
@@ -166,11 +192,14 @@ def reschedule(
     )
     if isinstance(placed, BookingResult):
         return placed
+    client = standing(conn, rules, actor, old.client_id, now)
+    if client is not None and client.blocked:
+        return BookingResult(Outcome.BLOCKED)
     # The old specialist hears of a cancel when the booking goes to someone else; the new one of
     # the move (their card shows the old time).
     elsewhere = placed.specialist_id != old.specialist_id
     previous = cancel_in_tx(conn, old, actor, RESCHEDULED_REASON, now, tell_specialist=elsewhere)
     if previous is None:  # moved or cancelled by another transaction meanwhile
         return refused(Outcome.NOT_ACTIVE, bookings.get(conn, booking_id))
-    booking = insert(conn, rules, old.client_id, placed, new_start, now, actor, old.id)
+    booking = insert(conn, rules, old.client_id, placed, new_start, now, actor, old.id, client)
     return BookingResult(Outcome.RESCHEDULED, booking, previous)

@@ -125,6 +125,30 @@ class ClientService:
 
         return await self.db.write(work, "client.add_offline")
 
+    async def set_blocked(
+        self, client_id: int, actor: Actor, *, blocked: bool, reason: str | None = None
+    ) -> Client | None:
+        """/block and /unblock: a blocked client's Book answers with the business's contacts
+        (the booking steps and Confirm refuse too: services/booking.py); None if unknown."""
+        now = self.clock()
+
+        def work(conn: Conn) -> Client | None:
+            client = clients.set_blocked(conn, client_id, now, blocked=blocked, reason=reason)
+            if client is not None:
+                audit.record(
+                    conn,
+                    actor=actor,
+                    action="client.blocked" if blocked else "client.unblocked",
+                    entity="client",
+                    entity_id=client_id,
+                    now=now,
+                    reason=reason,
+                )
+            return client
+
+        client = await self.db.write(work, "client.block")
+        return None if client is None else self._remember(client)
+
     async def set_language(self, user_id: int, language: Language) -> Client:
         return await self._update(user_id, language=language)
 

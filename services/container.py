@@ -12,6 +12,7 @@ from database.observe import TxWatch
 from database.sqlite import SqliteDatabase
 from domain.rules import Business, Rules
 from services.accounts import AccountService
+from services.approvals import ApprovalService
 from services.booking import ClientBookingService
 from services.catalog import CatalogService
 from services.clients import ClientService
@@ -44,6 +45,7 @@ class Container:
     export: ExportService
     notes: NotesService  # staff notes about clients
     accounts: AccountService  # specialists' own chats: links, their agenda
+    approvals: ApprovalService  # pending bookings: Approve, Decline, the timeout
 
     @property
     def rules(self) -> Rules:
@@ -64,6 +66,7 @@ class Container:
             "export": self.export,
             "notes": self.notes,
             "accounts": self.accounts,
+            "approvals": self.approvals,
         }
 
 
@@ -80,6 +83,9 @@ def rules_from(settings: Settings) -> Rules:
         require_phone=settings.require_phone,
         admin_cards=settings.admin_chat_id is not None,
         admin_cards_per_client_hour=settings.admin_cards_per_client_hour,
+        approval=settings.approval,
+        approval_timeout_minutes=settings.approval_timeout_minutes,
+        no_show_limit=settings.no_show_limit,
     )
 
 
@@ -144,4 +150,5 @@ def build_services(settings: Settings, db: Database, clock: Clock = system_clock
         export=ExportService(stats, rules.tz, delimiter=settings.csv_delimiter),
         notes=NotesService(db, clock),
         accounts=AccountService(db, rules, clock),
+        approvals=ApprovalService(db, rules, clock),
     )

@@ -44,6 +44,7 @@ from database.repo import outbox as queue
 from domain.notices import (
     CARDS,
     CARDS_WINDOW,
+    OF_A_PENDING_BOOKING,
     OF_AN_ACTIVE_BOOKING,
     TO_ADMINS,
     TO_SPECIALIST,
@@ -242,6 +243,9 @@ class OutboxService:
             if entry.kind in OF_AN_ACTIVE_BOOKING and not details.booking.is_active:
                 reason = f"booking {details.booking.status}"
                 skip(conn, report, entry, reason, now)
+                continue
+            if entry.kind in OF_A_PENDING_BOOKING and not details.booking.is_pending:
+                skip(conn, report, entry, "the booking is no longer waiting for approval", now)
                 continue
             about = details.booking.client_id
             recipient = None

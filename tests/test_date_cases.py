@@ -48,6 +48,9 @@ EXPECTED_RU: dict[str, dict[str, str]] = {
     "my.cancel_ask": {"day": "Отменить запись <b>X</b> на субботу, 5 декабря, 10:00?"},
     "my.cancelled": {"day": "Запись <b>X</b> на субботу, 5 декабря, 10:00 отменена"},
     "notice.day_off": {"day": "К сожалению, в субботу, 5 декабря X не работает"},
+    "admin.client.booking_blocked": {"day": "запись закрыта с субботы, 5 декабря"},
+    "notice.declined": {"day": "</b>, суббота, 5 декабря в 10:00."},
+    "notice.not_approved_in_time": {"day": "</b>, суббота, 5 декабря в 10:00."},
     "admin.week.empty": {
         "first": "Записей нет с субботы, 5 декабря",
         "last": "по субботу, 5 декабря.",

@@ -109,13 +109,15 @@ def insert(
     now: datetime,
     rescheduled_from: int | None = None,
     outside_hours: bool = False,
+    awaiting_approval: bool = False,
 ) -> Booking:
     ts = to_ts(now)
     row = conn.execute(
         """INSERT INTO bookings (client_id, service_id, specialist_id, start_at, end_at,
                                  busy_until, duration_minutes, buffer_minutes, price, status,
-                                 created_at, updated_at, rescheduled_from, outside_hours)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?) RETURNING *""",
+                                 created_at, updated_at, rescheduled_from, outside_hours,
+                                 awaiting_approval)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?) RETURNING *""",
         (
             client_id,
             service.id,
@@ -130,6 +132,7 @@ def insert(
             ts,
             rescheduled_from,
             int(outside_hours),
+            int(awaiting_approval),
         ),
     ).fetchone()
     return rows.booking(row)
@@ -255,11 +258,13 @@ def load_by_specialist(
 
 def complete_ended(conn: Conn, moment: datetime, limit: int) -> list[int]:
     """Active bookings that ended by ``moment`` become completed (at most ``limit``); returns
-    their ids. Guarded by the status, so two processes never complete one booking twice."""
+    their ids. Guarded by the status, so two processes never complete one booking twice. A
+    pending one is never a visit: it is declined when its start comes (services/jobs.py)."""
     found = conn.execute(
         """UPDATE bookings SET status = 'completed', updated_at = ?
-           WHERE status = 'active' AND id IN (
+           WHERE status = 'active' AND awaiting_approval = 0 AND id IN (
                SELECT id FROM bookings WHERE status = 'active' AND end_at <= ?
+                 AND awaiting_approval = 0
                ORDER BY end_at LIMIT ?)
            RETURNING id""",
         (to_ts(moment), to_ts(moment), limit),
@@ -280,7 +285,7 @@ def active_without_outbox(conn: Conn, now: datetime) -> list[Booking]:
 
 # ---------------------------------------------------------------- with names: lists and cards
 
-_DETAILS_SQL = """
+DETAILS_SQL = """
 SELECT b.*, s.name AS service_name, sp.name AS specialist_name,
        c.name AS client_name, c.first_name AS client_first_name, c.username AS client_username,
        c.phone AS client_phone, c.language AS client_language,
@@ -294,13 +299,13 @@ JOIN clients c ON c.id = b.client_id
 
 
 def details(conn: Conn, booking_id: int) -> BookingDetails | None:
-    row = conn.execute(_DETAILS_SQL + " WHERE b.id = ?", (booking_id,)).fetchone()
+    row = conn.execute(DETAILS_SQL + " WHERE b.id = ?", (booking_id,)).fetchone()
     return None if row is None else rows.booking_details(row)
 
 
 def upcoming_of_client(conn: Conn, client_id: int, now: datetime) -> list[BookingDetails]:
     found = conn.execute(
-        _DETAILS_SQL
+        DETAILS_SQL
         + " WHERE b.client_id = ? AND b.status = 'active' AND b.start_at > ? ORDER BY b.start_at",
         (client_id, to_ts(now)),
     )
@@ -310,7 +315,7 @@ def upcoming_of_client(conn: Conn, client_id: int, now: datetime) -> list[Bookin
 def history_of_client(conn: Conn, client_id: int) -> list[BookingDetails]:
     """Every booking of the client (any status), newest start first."""
     found = conn.execute(
-        _DETAILS_SQL + " WHERE b.client_id = ? ORDER BY b.start_at DESC, b.id DESC", (client_id,)
+        DETAILS_SQL + " WHERE b.client_id = ? ORDER BY b.start_at DESC, b.id DESC", (client_id,)
     )
     return [rows.booking_details(r) for r in found]
 
@@ -320,7 +325,7 @@ def starting_between(
 ) -> list[BookingDetails]:
     """Every booking (any status) starting in [start, end), in time order, of one specialist
     or all: the agenda, the statistics and the export."""
-    sql = _DETAILS_SQL + " WHERE b.start_at >= ? AND b.start_at < ?"
+    sql = DETAILS_SQL + " WHERE b.start_at >= ? AND b.start_at < ?"
     params: list[object] = [to_ts(start), to_ts(end)]
     if specialist_id is not None:
         sql += " AND b.specialist_id = ?"

@@ -52,7 +52,7 @@ def insert_service(
 
 
 SERVICE_FIELDS = frozenset(
-    {"name", "description", "duration_minutes", "price", "buffer_minutes", "is_active"}
+    {"name", "description", "duration_minutes", "price", "buffer_minutes", "is_active", "approval"}
 )
 
 

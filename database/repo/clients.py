@@ -60,6 +60,19 @@ def update(conn: Conn, client_id: int, now: datetime, **fields: object) -> Clien
     return None if row is None else rows.client(row)
 
 
+def set_blocked(
+    conn: Conn, client_id: int, now: datetime, *, blocked: bool, reason: str | None = None
+) -> Client | None:
+    """/block (a reason, or none) and /unblock; None if there is no such client."""
+    ts = to_ts(now)
+    row = conn.execute(
+        "UPDATE clients SET blocked_at = ?, block_reason = ?, updated_at = ? WHERE id = ?"
+        " RETURNING *",
+        (ts if blocked else None, reason if blocked else None, ts, client_id),
+    ).fetchone()
+    return None if row is None else rows.client(row)
+
+
 def get(conn: Conn, client_id: int) -> Client | None:
     row = conn.execute("SELECT * FROM clients WHERE id = ?", (client_id,)).fetchone()
     return None if row is None else rows.client(row)

@@ -27,6 +27,7 @@ def service(row: Row) -> Service:
         buffer_minutes=row["buffer_minutes"],
         is_active=bool(row["is_active"]),
         sort_order=row["sort_order"],
+        approval=None if row["approval"] is None else row["approval"] == "on",
     )
 
 
@@ -43,6 +44,8 @@ def client(row: Row) -> Client:
         phone=row["phone"],
         language=row["language"],
         is_reachable=bool(row["is_reachable"]),
+        blocked_at=_opt_ts(row["blocked_at"]),
+        block_reason=row["block_reason"],
     )
 
 
@@ -77,6 +80,7 @@ def booking(row: Row) -> Booking:
         confirmed_at=_opt_ts(row["confirmed_at"]),
         rating=row["rating"],
         outside_hours=bool(row["outside_hours"]),
+        awaiting_approval=bool(row["awaiting_approval"]),
     )
 
 

@@ -54,6 +54,8 @@ async def service_add_command(
     await say(message, t("admin.service.added", id=service.id, name=esc(service.name)))
 
 
+APPROVAL_WORDS = frozenset({"on", "off", "default"})
+
 # /service_edit ID FIELD VALUE: the field's word, its column, and how its value is read.
 EDITABLE: dict[str, tuple[str, Callable[[str], str | int | None]]] = {
     "name": ("name", lambda raw: clean_text(raw, MAX_NAME)),
@@ -64,6 +66,11 @@ EDITABLE: dict[str, tuple[str, Callable[[str], str | int | None]]] = {
     "duration": ("duration_minutes", lambda raw: parse_minutes(raw.strip(), 1, 1440)),
     "buffer": ("buffer_minutes", lambda raw: parse_minutes(raw.strip(), 0, 1440)),
     "price": ("price", lambda raw: parse_price(raw.strip())),
+    # on / off: the service's own say on approval; default: APPROVAL decides (stored as NULL)
+    "approval": (
+        "approval",
+        lambda raw: raw.strip().lower() if raw.strip().lower() in APPROVAL_WORDS else None,
+    ),
 }
 
 
@@ -77,7 +84,9 @@ async def service_edit_command(
     if service_id is None or editable is None or value is None:
         await usage_error(message, t, command)
         return
-    outcome = await catalog.update(service_id, actor, **{editable[0]: value})
+    column = editable[0]
+    stored = None if column == "approval" and value == "default" else value
+    outcome = await catalog.update(service_id, actor, **{column: stored})
     if outcome is CatalogOutcome.NOT_FOUND:
         await say(message, t("admin.service.not_found", id=service_id))
         return

@@ -4,6 +4,9 @@ other views."""
 
 from __future__ import annotations
 
+from aiogram.types import InlineKeyboardMarkup
+
+from domain.bookings import APPROVAL_TIMEOUT_REASON
 from domain.notices import Notice, NoticeKind
 from domain.rules import Business
 from handlers.admin.views import booking_line, card_keyboard, with_note
@@ -28,12 +31,19 @@ def admin_card(t: Translator, business: Business, notice: Notice) -> Screen:
         text = t("admin.card.booked", id=d.booking.id, line=line)
     elif notice.kind is NoticeKind.CLIENT_CANCELLED:
         text = t("admin.card.cancelled", id=d.booking.id, line=line)
+    elif notice.kind is NoticeKind.APPROVAL_CARD and notice.previous is None:
+        text = t("admin.card.approval", id=d.booking.id, line=line)
+    elif notice.kind is NoticeKind.APPROVAL_CARD:
+        assert notice.previous is not None
+        was = booking_line(t, business, notice.previous, with_day=True)
+        text = t("admin.card.approval_moved", id=d.booking.id, line=line, was=was)
     else:
         was = ""
         if notice.previous is not None:
             was = booking_line(t, business, notice.previous, with_day=True)
         text = t("admin.card.rescheduled", id=d.booking.id, line=line, was=was)
-    # Every card of an active booking offers Cancel and Move.
+    # Every card of an active booking offers Cancel and Move; of a pending one, Approve and
+    # Decline.
     return Screen(with_note(t, text, d), card_keyboard(t, d.booking))
 
 
@@ -61,8 +71,17 @@ def client_notice(t: Translator, business: Business, notice: Notice) -> Screen:
     }
     if notice.kind is NoticeKind.DAY_OFF:
         text = t("notice.day_off", **values)
+    elif notice.kind is NoticeKind.DECLINED and notice.reason == APPROVAL_TIMEOUT_REASON:
+        return Screen(t("notice.not_approved_in_time", **values), _book_again(t))
+    elif notice.kind is NoticeKind.DECLINED:
+        # The staff's reason is not shown: "declined" is the only one they can give here.
+        return Screen(t("notice.declined", **values), _book_again(t))
     else:
         text = t("notice.cancelled", **values)
     if notice.reason:
         text += "\n" + t("notice.reason", reason=esc(notice.reason))
-    return Screen(text, keyboard([button(t("my.book_again"), Nav(to=Destination.BOOK))]))
+    return Screen(text, _book_again(t))
+
+
+def _book_again(t: Translator) -> InlineKeyboardMarkup:
+    return keyboard([button(t("my.book_again"), Nav(to=Destination.BOOK))])

@@ -20,7 +20,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from config import Settings
-from handlers.admin import accounts, agenda, catalog, notes, reports, staff, time_off
+from handlers.admin import accounts, agenda, approval, catalog, notes, reports, staff, time_off
 from handlers.admin import booking as booking_for
 from handlers.admin.common import say
 from handlers.admin.views import help_text
@@ -48,6 +48,7 @@ COMMANDS: tuple[AdminCommand, ...] = (
     AdminCommand("cancel", agenda.cancel_command),
     AdminCommand("book", booking_for.book_command),
     AdminCommand("move", booking_for.move_command),
+    AdminCommand("pending", approval.pending_command),
     # the catalog
     AdminCommand("services", catalog.services_command),
     AdminCommand("service_add", catalog.service_add_command),
@@ -74,6 +75,8 @@ COMMANDS: tuple[AdminCommand, ...] = (
     # clients and reports
     AdminCommand("client", reports.client_command),
     AdminCommand("note", notes.note_command),
+    AdminCommand("block", approval.block_command),
+    AdminCommand("unblock", approval.unblock_command),
     AdminCommand("stats", reports.stats_command),
     AdminCommand("export", reports.export_command),
 )
@@ -87,6 +90,8 @@ BOOKING_BUTTONS: dict[AdminAction, Callable[..., Awaitable[None]]] = {
     AdminAction.NO_SHOW: agenda.no_show_button,
     AdminAction.DONE: agenda.done_button,
     AdminAction.MOVE: booking_for.move_button,
+    AdminAction.APPROVE: approval.approve_button,
+    AdminAction.DECLINE: approval.decline_button,
 }
 # The choice about bookings left outside the hours (/dayoff, /hours_on, /hours_set).
 OUTSIDE_HOURS_BUTTONS: dict[DayOffAction, Callable[..., Awaitable[None]]] = {

@@ -38,7 +38,9 @@ def bad_args(t: Translator, command: str) -> str:
     return t("admin.bad_args", usage=usage(t, command))
 
 
-def status_text(t: Translator, status: BookingStatus) -> str:
+def status_text(t: Translator, status: BookingStatus, *, pending: bool = False) -> str:
+    if pending and status is BookingStatus.ACTIVE:
+        return t("admin.status.pending")
     return {
         BookingStatus.ACTIVE: t("admin.status.active"),
         BookingStatus.CANCELLED: t("admin.status.cancelled"),
@@ -70,7 +72,7 @@ def booking_line(
         phone=_phone(t, d.client_phone),
         service=esc(d.service_name),
         specialist=esc(d.specialist_name),
-        status=status_text(t, b.status),
+        status=status_text(t, b.status, pending=b.is_pending),
         confirmed=t("admin.confirmed.yes") if b.confirmed_at else t("admin.confirmed.no"),
     )
 
@@ -82,8 +84,24 @@ def _move(t: Translator, booking_id: int) -> InlineKeyboardButton:
     )
 
 
+def _decision(t: Translator, booking_id: int) -> list[InlineKeyboardButton]:
+    return [
+        button(
+            t("admin.button.approve", id=booking_id),
+            AdminBookingCb(action=AdminAction.APPROVE, booking=booking_id),
+        ),
+        button(
+            t("admin.button.decline", id=booking_id),
+            AdminBookingCb(action=AdminAction.DECLINE, booking=booking_id),
+        ),
+    ]
+
+
 def card_keyboard(t: Translator, booking: Booking) -> InlineKeyboardMarkup | None:
-    """Under a card in the admin chat: Cancel and Move while the booking is active."""
+    """Under a card in the admin chat: Approve and Decline while it is pending; Cancel and
+    Move while the booking is active."""
+    if booking.is_pending:
+        return keyboard(_decision(t, booking.id))
     if not booking.is_active:
         return None
     cancel = button(
@@ -94,9 +112,12 @@ def card_keyboard(t: Translator, booking: Booking) -> InlineKeyboardMarkup | Non
 
 
 def booking_buttons(t: Translator, booking: Booking) -> list[InlineKeyboardButton]:
-    """Active: Cancel / No-show / Done / Move. Completed (bookings close by themselves when they
-    end): No-show, so a client who did not come is still recorded as such. Otherwise none."""
+    """Pending: Approve / Decline / Move. Active: Cancel / No-show / Done / Move. Completed
+    (bookings close by themselves when they end): No-show, so a client who did not come is
+    still recorded as such. Otherwise none."""
     booking_id = booking.id
+    if booking.is_pending:
+        return [*_decision(t, booking_id), _move(t, booking_id)]
     no_show = button(
         t("admin.button.no_show", id=booking_id),
         AdminBookingCb(action=AdminAction.NO_SHOW, booking=booking_id),
@@ -125,11 +146,24 @@ def agenda_screens(
     """The day's bookings in time order, each with the buttons its status allows."""
     if not bookings:
         return [Screen(t("admin.agenda.empty", day=day))]
+    title = t("admin.agenda.title", day=day, count=len(bookings))
+    return listing(t, business, title, bookings, with_day=False)
+
+
+def listing(
+    t: Translator,
+    business: Business,
+    title: str,
+    bookings: Sequence[BookingDetails],
+    *,
+    with_day: bool = True,
+) -> list[Screen]:
+    """Bookings with the buttons their status allows, in messages that fit."""
     screens = []
     for first in range(0, len(bookings), AGENDA_CHUNK):
         chunk = bookings[first : first + AGENDA_CHUNK]
-        lines = [t("admin.agenda.title", day=day, count=len(bookings)), ""]
-        lines += [booking_line(t, business, d) for d in chunk]
+        lines = [title, ""]
+        lines += [booking_line(t, business, d, with_day=with_day) for d in chunk]
         rows = [r for r in (booking_buttons(t, d.booking) for d in chunk) if r]
         screens.append(Screen("\n".join(lines), keyboard(*rows) if rows else None))
     return screens
@@ -151,7 +185,7 @@ def booking_card(t: Translator, business: Business, d: BookingDetails) -> Screen
         client_id=b.client_id,
         phone=_phone(t, d.client_phone),
         price=money(b.price, business.currency, t.language),
-        status=status_text(t, b.status),
+        status=status_text(t, b.status, pending=b.is_pending),
         confirmed=t("admin.confirmed.yes") if b.confirmed_at else t("admin.confirmed.no"),
     )
     if b.status is BookingStatus.CANCELLED:
@@ -269,6 +303,11 @@ def client_text(
     lines.append(ratings_line(t, summary.ratings, summary.rating_average))
     if not client.is_reachable:
         lines.append(t("admin.client.blocked"))
+    if client.blocked_at is not None:
+        since = business.local(client.blocked_at).date()
+        lines.append(t("admin.client.booking_blocked", day=since))
+        if client.block_reason:
+            lines.append(t("admin.block.reason", reason=esc(client.block_reason)))
     if notes:
         lines += ["", t("admin.client.notes")]
         lines += [note_line(t, business, note) for note in notes]

@@ -261,8 +261,11 @@ def booked_screen(
     moved: bool,
     *,
     by_staff: bool = False,
+    approved: bool = False,
 ) -> Screen:
-    """The booked card; ``by_staff``: the client's news of what the staff booked or moved."""
+    """The booked card; ``by_staff``: the client's news of what the staff booked or moved;
+    ``approved``: the news that the staff approved a pending one. A pending booking's card says
+    that the time is held until the staff answer."""
     b = details.booking
     card = _card(
         t,
@@ -274,7 +277,11 @@ def booked_screen(
         b.price,
     )
     title = t("move.done") if moved else t("book.done")
-    if by_staff:
+    if b.is_pending:
+        title = t("move.pending") if moved else t("book.pending")
+    elif approved:
+        title = t("book.approved", business=esc(business.name))
+    elif by_staff:
         name = esc(business.name)
         if moved:
             title = t("move.done_by_staff", business=name)
@@ -351,5 +358,6 @@ def outcome_text(
             "minutes": business.rules.cancel_cutoff_minutes,
             "contacts": contacts_line(t, business),
         },
+        Outcome.BLOCKED: {"contacts": contacts_line(t, business)},
     }
     return t(f"outcome.{outcome.value}", **values.get(outcome, {}))

@@ -29,16 +29,15 @@ def my_bookings_screen(
     rows = []
     for n, d in enumerate(bookings, 1):
         local = business.local(d.booking.start)
-        lines.append(
-            t(
-                "my.item",
-                n=n,
-                day=local.date(),
-                time=hhmm(local),
-                service=esc(d.service_name),
-                specialist=esc(d.specialist_name),
-            )
+        item = t(
+            "my.item",
+            n=n,
+            day=local.date(),
+            time=hhmm(local),
+            service=esc(d.service_name),
+            specialist=esc(d.specialist_name),
         )
+        lines.append(item + t("my.pending") if d.booking.is_pending else item)
         rows.append(
             [
                 button(
