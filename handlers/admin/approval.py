@@ -54,9 +54,9 @@ async def _decided(
     await callback.answer(text)
     message = callback.message
     if isinstance(message, Message):
-        await message.edit_reply_markup(
-            reply_markup=views.without_decision(message.reply_markup, booking_id)
-        )
+        left = views.without_decision(message.reply_markup, booking_id)
+        if left != message.reply_markup:  # forged data may name a booking not on this message
+            await message.edit_reply_markup(reply_markup=left)
         await say(message, text)
 
 
