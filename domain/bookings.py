@@ -50,6 +50,7 @@ class Booking:
     confirmed_at: datetime | None
     rating: int | None = None
     outside_hours: bool = False  # placed outside the working hours on purpose (staff override)
+    seat: int = 0  # its seat in its session (0 .. capacity - 1); always 0 with capacity 1
 
     @property
     def is_active(self) -> bool:
@@ -73,15 +74,18 @@ class BookingDetails:
     client_phone: str | None
     client_language: str | None
     client_note: str | None = None  # the staff's latest note about the client: staff only
+    service_capacity: int = 1  # the service's capacity now: more than 1 is a group session
 
 
 class BusyInterval(NamedTuple):
     """The time a specialist is taken by one active booking: [start, until), Unix seconds.
 
     A tuple: the calendar reads thousands per request, and the slot engine indexes them.
+    ``service_id`` tells a group session's seats (same service, same start) from the rest.
     """
 
     specialist_id: int
     start: int
     until: int
     booking_id: int
+    service_id: int = 0

@@ -53,7 +53,7 @@ def insert_service(
 
 SERVICE_FIELDS = frozenset(
     {"name", "description", "duration_minutes", "price", "buffer_minutes", "is_active"}
-)
+) | {"capacity"}
 
 
 def update_service(conn: Conn, service_id: int, now: datetime, **fields: object) -> bool:

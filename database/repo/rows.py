@@ -27,6 +27,7 @@ def service(row: Row) -> Service:
         buffer_minutes=row["buffer_minutes"],
         is_active=bool(row["is_active"]),
         sort_order=row["sort_order"],
+        capacity=row["capacity"],
     )
 
 
@@ -77,6 +78,7 @@ def booking(row: Row) -> Booking:
         confirmed_at=_opt_ts(row["confirmed_at"]),
         rating=row["rating"],
         outside_hours=bool(row["outside_hours"]),
+        seat=row["seat"],
     )
 
 
@@ -90,4 +92,5 @@ def booking_details(row: Row) -> BookingDetails:
         client_phone=row["client_phone"],
         client_language=row["client_language"],
         client_note=row["client_note"],
+        service_capacity=row["service_capacity"],
     )
