@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -89,3 +90,38 @@ class BusyInterval(NamedTuple):
     until: int
     booking_id: int
     service_id: int = 0
+
+
+@dataclass(frozen=True)
+class Session:
+    """What an agenda lists as one item: a group session (one specialist, one group service,
+    one start) with its attendees in seat order, or a booking of its own."""
+
+    bookings: list[BookingDetails]
+
+    @property
+    def first(self) -> BookingDetails:
+        return self.bookings[0]
+
+    @property
+    def is_group(self) -> bool:
+        return self.first.service_capacity > 1
+
+    @property
+    def taken(self) -> int:
+        """Seats taken: the attendees not cancelled (a completed visit kept its seat)."""
+        return sum(d.booking.status is not BookingStatus.CANCELLED for d in self.bookings)
+
+
+def sessions(found: Sequence[BookingDetails]) -> list[Session]:
+    """The bookings (in time order) as agenda items: a group service's bookings of one
+    specialist and start together, at the place of the first; any other booking alone."""
+    grouped: dict[tuple[int, ...], list[BookingDetails]] = {}
+    for d in found:
+        b = d.booking
+        key = (b.specialist_id, b.service_id, int(b.start.timestamp()))
+        grouped.setdefault(key if d.service_capacity > 1 else (b.id,), []).append(d)
+    return [
+        Session(sorted(items, key=lambda d: (not d.booking.is_active, d.booking.seat)))
+        for items in grouped.values()
+    ]
