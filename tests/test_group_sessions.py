@@ -549,3 +549,20 @@ def test_the_postgresql_migration_keeps_every_booking_on_seat_zero(
         assert {"no_overlap", "one_session_per_start"} <= constraints
     finally:
         pg_server.drop(name)
+
+
+async def test_a_session_counts_its_time_once_in_the_load(
+    booking: ClientBookingService,
+    add_service: AddService,
+    catalog: CatalogService,
+    db: Database,
+    tz: BaseTzInfo,
+) -> None:
+    from services.stats import StatsService
+
+    yoga = await group(add_service, catalog, 5)
+    for client in (101, 102, 103):
+        assert (await booking.book(client, yoga.id, at(tz, WED, "10:00"))).ok
+    stats = await StatsService(db, tz).stats(WED, WED)
+    assert stats.bookings == 3  # three clients booked
+    assert sum(map(sum, stats.load.booked)) == 60  # one hour of the specialist's time

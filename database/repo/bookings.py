@@ -98,6 +98,20 @@ def placement_facts(
     return PlacementFacts(rows[0][0], int(rows[0][1]), busy)
 
 
+# 0 if seat 0 is free, else the lowest seat after a taken one that is not taken itself; the
+# session's two parameter triples are (specialist_id, start_at, service_id).
+_LOWEST_FREE_SEAT = """(SELECT CASE
+    WHEN NOT EXISTS (SELECT 1 FROM bookings WHERE status = 'active' AND specialist_id = ?
+                     AND start_at = ? AND service_id = ? AND seat = 0) THEN 0
+    ELSE (SELECT min(s.seat + 1) FROM bookings s
+          WHERE s.status = 'active' AND s.specialist_id = ? AND s.start_at = ?
+            AND s.service_id = ?
+            AND NOT EXISTS (SELECT 1 FROM bookings n WHERE n.status = 'active'
+                            AND n.specialist_id = s.specialist_id AND n.start_at = s.start_at
+                            AND n.service_id = s.service_id AND n.seat = s.seat + 1))
+    END)"""
+
+
 def insert(
     conn: Conn,
     *,
@@ -142,20 +156,6 @@ def insert(
         ),
     ).fetchone()
     return rows.booking(row)
-
-
-# 0 if seat 0 is free, else the lowest seat after a taken one that is not taken itself; the
-# session's two parameter triples are (specialist_id, start_at, service_id).
-_LOWEST_FREE_SEAT = """(SELECT CASE
-    WHEN NOT EXISTS (SELECT 1 FROM bookings WHERE status = 'active' AND specialist_id = ?
-                     AND start_at = ? AND service_id = ? AND seat = 0) THEN 0
-    ELSE (SELECT min(s.seat + 1) FROM bookings s
-          WHERE s.status = 'active' AND s.specialist_id = ? AND s.start_at = ?
-            AND s.service_id = ?
-            AND NOT EXISTS (SELECT 1 FROM bookings n WHERE n.status = 'active'
-                            AND n.specialist_id = s.specialist_id AND n.start_at = s.start_at
-                            AND n.service_id = s.service_id AND n.seat = s.seat + 1))
-    END)"""
 
 
 def get(conn: Conn, booking_id: int) -> Booking | None:
