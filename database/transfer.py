@@ -4,9 +4,10 @@ The source (``sqlite:///path``) is migrated first, whatever its version (the fil
 aside before). The target (``postgresql://...``) must be empty: it is migrated, then every row
 is copied in one transaction with its id kept, the id sequences are moved past the copied ids,
 and the row counts of both sides are compared before COMMIT. Nothing is written on any
-refusal: a target that holds data, or a source whose active bookings overlap (SQLite's index
-forbids two bookings of one specialist at the same start, not every overlap; PostgreSQL's
-constraint forbids them all, so they are named for a person to resolve first).
+refusal: a target that holds data, or a source whose active bookings overlap (SQLite's indexes
+forbid two bookings of one specialist at the same start on the same seat, not every overlap;
+PostgreSQL's constraints forbid them all, so they are named for a person to resolve first). The
+seats of one group session (same specialist, service and start) share their time by design.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ OVERLAPS_SQL = """
 SELECT a.id, b.id, a.specialist_id FROM bookings a JOIN bookings b
   ON a.specialist_id = b.specialist_id AND a.id < b.id
  AND a.start_at < b.busy_until AND b.start_at < a.busy_until
+ AND NOT (a.start_at = b.start_at AND a.service_id = b.service_id)
 WHERE a.status = 'active' AND b.status = 'active'
 ORDER BY a.id, b.id
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -53,6 +54,7 @@ class Booking:
     confirmed_at: datetime | None
     rating: int | None = None
     outside_hours: bool = False  # placed outside the working hours on purpose (staff override)
+    seat: int = 0  # its seat in its session (0 .. capacity - 1); always 0 with capacity 1
     # Pending: active (it holds its time) until the staff approve it or decline it.
     awaiting_approval: bool = False
 
@@ -82,15 +84,53 @@ class BookingDetails:
     client_phone: str | None
     client_language: str | None
     client_note: str | None = None  # the staff's latest note about the client: staff only
+    service_capacity: int = 1  # the service's capacity now: more than 1 is a group session
 
 
 class BusyInterval(NamedTuple):
     """The time a specialist is taken by one active booking: [start, until), Unix seconds.
 
     A tuple: the calendar reads thousands per request, and the slot engine indexes them.
+    ``service_id`` tells a group session's seats (same service, same start) from the rest.
     """
 
     specialist_id: int
     start: int
     until: int
     booking_id: int
+    service_id: int = 0
+
+
+@dataclass(frozen=True)
+class Session:
+    """What an agenda lists as one item: a group session (one specialist, one group service,
+    one start) with its attendees in seat order, or a booking of its own."""
+
+    bookings: list[BookingDetails]
+
+    @property
+    def first(self) -> BookingDetails:
+        return self.bookings[0]
+
+    @property
+    def is_group(self) -> bool:
+        return self.first.service_capacity > 1
+
+    @property
+    def taken(self) -> int:
+        """Seats taken: the attendees not cancelled (a completed visit kept its seat)."""
+        return sum(d.booking.status is not BookingStatus.CANCELLED for d in self.bookings)
+
+
+def sessions(found: Sequence[BookingDetails]) -> list[Session]:
+    """The bookings (in time order) as agenda items: a group service's bookings of one
+    specialist and start together, at the place of the first; any other booking alone."""
+    grouped: dict[tuple[int, ...], list[BookingDetails]] = {}
+    for d in found:
+        b = d.booking
+        key = (b.specialist_id, b.service_id, int(b.start.timestamp()))
+        grouped.setdefault(key if d.service_capacity > 1 else (b.id,), []).append(d)
+    return [
+        Session(sorted(items, key=lambda d: (not d.booking.is_active, d.booking.seat)))
+        for items in grouped.values()
+    ]

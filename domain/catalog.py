@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# How many clients one session of a service may take (services.capacity's CHECK says the same).
+MAX_CAPACITY = 1000
+
 
 @dataclass(frozen=True)
 class Service:
@@ -17,9 +20,16 @@ class Service:
     buffer_minutes: int
     is_active: bool
     sort_order: int
+    # Clients one session (this service, one specialist, one start) takes: 1 is a booking as
+    # ever; more makes it a group session whose seats are booked one by one.
+    capacity: int = 1
     # Whether its bookings wait for the staff's Approve: True / False, or None to follow the
     # business's APPROVAL (domain/rules.py, ``Rules.needs_approval``).
     approval: bool | None = None
+
+    @property
+    def is_group(self) -> bool:
+        return self.capacity > 1
 
 
 @dataclass(frozen=True)

@@ -132,13 +132,20 @@ def bookable(walk: Walk, day: date | None) -> date | None:
     return day if day is not None and first <= day <= last else None
 
 
-async def _free(booking: ClientBookingService, sel: Selection, day: date) -> list[datetime]:
-    """Free starts of the day for the selection; a booking being moved frees its own time
-    for the move, but its current start is not offered back."""
-    found = await booking.free_times(
+async def _free(
+    booking: ClientBookingService, sel: Selection, day: date
+) -> dict[datetime, int | None]:
+    """Free starts of the day for the selection, each with the seats left (a group service;
+    None otherwise); a booking being moved frees its own time for the move, but its current
+    start is not offered back."""
+    found = await booking.free_slots(
         sel.service.id, day, sel.specialist_id, sel.moving_id, outside_hours=sel.outside_hours
     )
-    return [start for start in found if not (sel.moving and start == sel.moving.start)]
+    return {
+        start: free.seats_left
+        for start, free in found.items()
+        if not (sel.moving and start == sel.moving.start)
+    }
 
 
 async def times(
@@ -151,10 +158,11 @@ async def times(
 async def pick_time(callback: CallbackQuery, walk: Walk, sel: Selection, start: datetime) -> None:
     """The confirmation card, if the time is still free; the day's fresh times otherwise."""
     t, day = walk.t, walk.business.local_day(start)
-    if start not in await _free(walk.booking, sel, day):
+    free = await _free(walk.booking, sel, day)
+    if start not in free:
         await times(callback, walk, sel, day, t("book.gone"))
         return
-    await show(callback, views.confirm_screen(walk.t, walk.business, sel, start))
+    await show(callback, views.confirm_screen(walk.t, walk.business, sel, start, free[start]))
 
 
 async def after_refusal(
@@ -163,7 +171,9 @@ async def after_refusal(
     """A refusal at Confirm about the time (taken, too soon now, a day off since): that day's
     fresh times, with the reason on top."""
     t, business = walk.t, walk.business
-    if outcome is Outcome.SLOT_TAKEN:
+    if outcome is Outcome.SLOT_TAKEN and sel.service.is_group:
+        notice = t("book.session_full", time=hhmm(business.local(start)))
+    elif outcome is Outcome.SLOT_TAKEN:
         notice = t("book.taken", time=hhmm(business.local(start)))
     else:
         notice = views.outcome_text(t, business, outcome, staff=walk.staff is not None)

@@ -17,7 +17,7 @@ from domain.accounts import LINK_PREFIX, LinkOutcome
 from domain.bookings import BookingDetails
 from domain.catalog import Specialist
 from domain.rules import Business
-from handlers.admin.views import booking_line
+from handlers.admin.views import agenda_lines
 from handlers.filters import inline
 from handlers.roles import SpecialistHere
 from services.accounts import AccountService
@@ -98,17 +98,15 @@ def agenda_text(
         if not found:
             return t("specialist.agenda.empty", day=first)
         lines = [t("specialist.agenda.title", day=first, count=len(found)), ""]
-        return "\n".join(lines + [booking_line(t, business, d) for d in found])
+        return "\n".join(lines + agenda_lines(t, business, found))
     if not found:
         return t("specialist.week.empty")
     lines = [t("specialist.week.title", count=len(found))]
-    shown: date | None = None
+    by_day: dict[date, list[BookingDetails]] = {}
     for d in found:
-        day = business.local(d.booking.start).date()
-        if day != shown:
-            lines += ["", t("specialist.week.day", day=day)]
-            shown = day
-        lines.append(booking_line(t, business, d))
+        by_day.setdefault(business.local(d.booking.start).date(), []).append(d)
+    for day, of_day in by_day.items():
+        lines += ["", t("specialist.week.day", day=day), *agenda_lines(t, business, of_day)]
     return "\n".join(lines)
 
 

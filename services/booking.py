@@ -24,6 +24,8 @@ from domain.outcomes import BookingResult, Outcome, Selection
 from domain.rules import Rules
 from services import changes, placement
 from services.calendar import MonthCache
+from services.sessions import FreeTime
+from services.sessions import free_times as with_seats
 from services.slots import available_days, free_starts, month_days
 from utils.logging_setup import bind
 from utils.metrics import BOOKINGS
@@ -187,9 +189,25 @@ class ClientBookingService:
         ``moving_id``: the booking being rescheduled, whose own time does not block its move.
         ``outside_hours`` (staff only): the free starts the working hours do not offer.
         """
+        found = await self.free_slots(
+            service_id, day, specialist_id, moving_id, outside_hours=outside_hours
+        )
+        return {start: free.specialists for start, free in found.items()}
+
+    async def free_slots(
+        self,
+        service_id: int,
+        day: date,
+        specialist_id: int | None = None,
+        moving_id: int | None = None,
+        *,
+        outside_hours: bool = False,
+    ) -> dict[datetime, FreeTime]:
+        """free_times(), each start with the seats left in the session a booking would join
+        (a group service; None otherwise)."""
         now, rules = self.clock(), self.rules
 
-        def free(conn: Conn, outside: bool) -> dict[datetime, list[int]]:
+        def free(conn: Conn, outside: bool) -> dict[datetime, FreeTime]:
             loaded = placement.load(
                 conn,
                 rules,
@@ -203,13 +221,15 @@ class ClientBookingService:
             )
             if loaded is None:
                 return {}
-            return free_starts(day, loaded.schedules, loaded.exceptions, loaded.query)
+            found = free_starts(day, loaded.schedules, loaded.exceptions, loaded.query)
+            index = {s.specialist_id: s.busy for s in loaded.schedules}
+            return with_seats(found, index, loaded.query)
 
-        def work(conn: Conn) -> dict[datetime, list[int]]:
+        def work(conn: Conn) -> dict[datetime, FreeTime]:
             if not outside_hours:
                 return free(conn, False)
             inside = free(conn, False)
-            return {start: ids for start, ids in free(conn, True).items() if start not in inside}
+            return {start: f for start, f in free(conn, True).items() if start not in inside}
 
         return await self.db.read(work, "free_times")
 
@@ -222,7 +242,8 @@ class ClientBookingService:
         moving_id: int | None = None,
     ) -> set[date]:
         """Days of the month with at least one free start (services/calendar.py). A move's
-        calendar, where the booking moved does not block itself, is computed afresh."""
+        calendar, where the booking moved does not block itself, and a group service's, where a
+        session with a seat left keeps its day open, are computed afresh."""
         now, rules, months = self.clock(), self.rules, self.months
         days = month_days(year, month)
 
@@ -232,7 +253,8 @@ class ClientBookingService:
                 if offered is None:
                     return set()
                 ids, query = offered
-                return months.open_days(conn, ids, year, month, query)
+                if not query.is_group:
+                    return months.open_days(conn, ids, year, month, query)
             loaded = placement.load(
                 conn, rules, service_id, specialist_id, days[0], days[-1], now, moving_id
             )

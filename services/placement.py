@@ -20,6 +20,7 @@ from domain.catalog import Service, ServiceInfo
 from domain.outcomes import BookingResult, Outcome
 from domain.rules import Rules
 from domain.schedule import ScheduleException
+from services.sessions import filling
 from services.slots import (
     SlotQuery,
     SpecialistSchedule,
@@ -87,12 +88,15 @@ def schedules(
     exclude_booking: int | None = None,
     *,
     outside_hours: bool = False,
+    query: SlotQuery | None = None,
 ) -> tuple[list[SpecialistSchedule], list[ScheduleException]]:
+    """The specialists' hours and busy times; with ``query`` of a group service, their time as
+    its sessions see it."""
     start, end = busy_window(rules, first, last)
     busy = bookings.busy_intervals(
         conn, start, end, specialist_ids, exclude_booking=exclude_booking
     )
-    index = busy_by_specialist(busy, specialist_ids)
+    index = busy_by_specialist(busy, specialist_ids, query)
     weekly, exceptions = hours(conn, specialist_ids, first, last, outside_hours=outside_hours)
     found = [SpecialistSchedule(sid, weekly[sid], index[sid]) for sid in specialist_ids]
     return found, exceptions
@@ -116,7 +120,7 @@ def load(
         return None
     ids, query = offered
     found, exceptions = schedules(
-        conn, rules, ids, first, last, exclude_booking, outside_hours=outside_hours
+        conn, rules, ids, first, last, exclude_booking, outside_hours=outside_hours, query=query
     )
     return Loaded(found, exceptions, query)
 
@@ -149,7 +153,8 @@ def place(
 
     Under ``rules.for_staff()`` the lead time and the per-client limit do not apply;
     ``outside_hours`` (an admin's explicit choice) sets the working hours aside, never the
-    overlaps.
+    overlaps. A group service's start can be booked while its session has a seat left
+    (services/sessions.py); "any specialist" then joins the fullest session that has people.
 
     What other bookings cannot change (the service, who offers it, their hours) is read first,
     then what they can: the client's bookings and the busy times. A refusal read from committed
@@ -197,9 +202,9 @@ def place(
             return BookingResult(Outcome.LIMIT_REACHED)
         if not known:
             return BookingResult(Outcome.UNKNOWN_SPECIALIST)
-        index = busy_by_specialist(facts.busy, candidates)
-        weekly, exceptions = known_hours
         query = SlotQuery.of(rules, service, now)
+        index = busy_by_specialist(facts.busy, candidates, query)
+        weekly, exceptions = known_hours
         # Lead time and horizon were checked above; what is left is the one start itself.
         working = [
             sid
@@ -218,7 +223,7 @@ def place(
         free = [sid for sid in working if query.is_free(start, index[sid])]
         if not free:
             return BookingResult(Outcome.SLOT_TAKEN)
-        return service, free
+        return service, filling(start, free, index)
 
     decided = decide()
     if isinstance(decided, BookingResult):

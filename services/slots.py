@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import collections
 import functools
 import itertools
 import math
@@ -22,6 +23,7 @@ import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 from pytz.tzinfo import BaseTzInfo
 
@@ -118,6 +120,51 @@ class BusyIndex:
         before_end = bisect.bisect_left(self._starts, end)
         return before_end == 0 or self._max_until[before_end - 1] <= start
 
+    def is_free_besides(self, start: int, end: int) -> bool:
+        """is_free(), not counting the intervals that begin exactly at ``start``."""
+        at = bisect.bisect_left(self._starts, start)
+        after = bisect.bisect_right(self._starts, start)
+        ended = at == 0 or self._max_until[at - 1] <= start
+        return ended and bisect.bisect_left(self._starts, end) == after
+
+
+class Busy(Protocol):
+    """What the engine asks of a specialist's time: can a booking take [start, end)?"""
+
+    def is_free(self, start: int, end: int) -> bool: ...
+
+
+class SessionIndex:
+    """One specialist's time as a group service sees it (capacity > 1).
+
+    A session is this specialist, this service, one start; its seats are its bookings. A start
+    can take one more client when nothing else is there (exactly BusyIndex's answer), or when a
+    session of the service is there with a seat left and nothing but that session overlaps the
+    time the new booking takes: no other service, no session of the service at another start.
+    """
+
+    def __init__(self, intervals: Sequence[BusyInterval], service_id: int, capacity: int) -> None:
+        own = [b for b in intervals if b.service_id == service_id]
+        self.capacity = capacity
+        self._all = BusyIndex(intervals)
+        self._others = BusyIndex([b for b in intervals if b.service_id != service_id])
+        self._own = BusyIndex(own)
+        self._taken = collections.Counter(b.start for b in own)
+
+    def taken(self, start: int) -> int:
+        """Seats taken in the session at ``start`` (0: no session there)."""
+        return self._taken.get(start, 0)
+
+    def is_free(self, start: int, end: int) -> bool:
+        taken = self._taken.get(start, 0)
+        if not taken:
+            return self._all.is_free(start, end)
+        return (
+            taken < self.capacity
+            and self._others.is_free(start, end)
+            and self._own.is_free_besides(start, end)
+        )
+
 
 @dataclass(frozen=True)
 class SlotQuery:
@@ -127,10 +174,23 @@ class SlotQuery:
     duration_minutes: int
     buffer_minutes: int
     now: datetime
+    service_id: int = 0
+    capacity: int = 1  # more than 1: a group service, whose sessions take clients seat by seat
 
     @classmethod
     def of(cls, rules: Rules, service: Service, now: datetime) -> SlotQuery:
-        return cls(rules, service.duration_minutes, service.buffer_minutes, now)
+        return cls(
+            rules,
+            service.duration_minutes,
+            service.buffer_minutes,
+            now,
+            service.id,
+            service.capacity,
+        )
+
+    @property
+    def is_group(self) -> bool:
+        return self.capacity > 1
 
     @property
     def tz(self) -> BaseTzInfo:
@@ -149,7 +209,7 @@ class SlotQuery:
         """How long a booking keeps the specialist: the service plus its buffer."""
         return (self.duration_minutes + self.buffer_minutes) * 60
 
-    def is_free(self, start: datetime, busy: BusyIndex) -> bool:
+    def is_free(self, start: datetime, busy: Busy) -> bool:
         ts = to_ts(start)
         return busy.is_free(ts, ts + self.taken_seconds)
 
@@ -160,11 +220,11 @@ class SpecialistSchedule:
 
     specialist_id: int
     weekly: WeeklyHours
-    busy: BusyIndex
+    busy: Busy
 
 
 def iter_free_starts(
-    day: date, hours: Sequence[Interval], busy: BusyIndex, q: SlotQuery
+    day: date, hours: Sequence[Interval], busy: Busy, q: SlotQuery
 ) -> Iterator[datetime]:
     first, last = q.bookable
     if not first <= day <= last:
@@ -206,9 +266,7 @@ def month_days(year: int, month: int) -> list[date]:
     return [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
 
 
-def last_free_start(
-    day: date, hours: Sequence[Interval], busy: BusyIndex, q: SlotQuery
-) -> int | None:
+def last_free_start(day: date, hours: Sequence[Interval], busy: Busy, q: SlotQuery) -> int | None:
     """The day's latest free start (a Unix time) whatever the clock says; None if none.
 
     The day can be offered at ``q.now`` exactly when it is bookable and this start is not
@@ -268,10 +326,21 @@ def available_days(
 
 
 def busy_by_specialist(
-    intervals: Sequence[BusyInterval], specialist_ids: Sequence[int]
-) -> Mapping[int, BusyIndex]:
+    intervals: Sequence[BusyInterval], specialist_ids: Sequence[int], q: SlotQuery | None = None
+) -> Mapping[int, Busy]:
+    """Each specialist's time; for a group service (``q``), as its sessions see it."""
     grouped: dict[int, list[BusyInterval]] = {sid: [] for sid in specialist_ids}
     for interval in intervals:
         if interval.specialist_id in grouped:
             grouped[interval.specialist_id].append(interval)
+    if q is not None and q.is_group:
+        return {
+            sid: SessionIndex(items, q.service_id, q.capacity) for sid, items in grouped.items()
+        }
     return {sid: BusyIndex(items) for sid, items in grouped.items()}
+
+
+def seats_taken(start: datetime, busy: Busy) -> int | None:
+    """Seats taken in the session at ``start`` of one specialist (0: none yet); None for a
+    one-client service."""
+    return busy.taken(to_ts(start)) if isinstance(busy, SessionIndex) else None

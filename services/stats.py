@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 import pytz
@@ -171,13 +171,18 @@ def schedule_load(
     tz: BaseTzInfo,
     working: Iterable[tuple[date, Interval]],
 ) -> Load:
-    """Booked and working minutes per weekday and local (wall-clock) hour."""
+    """Booked and working minutes per weekday and local (wall-clock) hour; a group session's
+    time once, however many took a seat (it is the specialist's time that is booked)."""
     booked = [[0] * HOURS for _ in range(7)]
     worked = [[0] * HOURS for _ in range(7)]
+    counted: set[tuple[int, int, datetime]] = set()
     for d in rows:
         b = d.booking
         if b.replaced_by_reschedule or b.status is BookingStatus.CANCELLED:
             continue
+        if (session := (b.specialist_id, b.service_id, b.start)) in counted:
+            continue
+        counted.add(session)
         local = to_local(tz, b.start)
         start = local.hour * 60 + local.minute
         minutes = int((b.end - b.start).total_seconds()) // 60

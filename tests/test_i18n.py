@@ -86,3 +86,33 @@ def test_localized_calendar_words() -> None:
     assert weekday_names("ru")[0] == "Пн"
     assert weekday_names("en")[6] == "Su"
     assert day_long(date(2026, 12, 2), "ru") == "среда, 2 декабря"
+
+
+def test_plural_texts_have_every_form_with_the_same_placeholders() -> None:
+    from utils.i18n import Plural
+
+    plurals = 0
+    for language in LANGUAGES:
+        catalog = load_catalog(language)
+        for key, text in catalog.items():
+            if isinstance(text, Plural):
+                plurals += 1
+                assert len(text.forms) == {"ru": 3, "en": 2}[language], key
+                assert all(placeholders(f) == placeholders(text) for f in text.forms), key
+    assert plurals >= 8  # the scan found the catalogs' plural entries
+
+
+def test_plural_forms_follow_each_language() -> None:
+    tr = Translations()
+    ru, en = tr("ru"), tr("en")
+    assert [ru("book.time_seats", time="10:00", count=n) for n in (1, 3, 5, 11, 21, 22)] == [
+        "10:00 · 1 место",
+        "10:00 · 3 места",
+        "10:00 · 5 мест",
+        "10:00 · 11 мест",
+        "10:00 · 21 место",
+        "10:00 · 22 места",
+    ]
+    assert en("book.time_seats", time="10:00", count=1) == "10:00 · 1 seat left"
+    assert en("book.time_seats", time="10:00", count=2) == "10:00 · 2 seats left"
+    assert ru("card.group", count=21) == "Групповое занятие, до 21 человека"

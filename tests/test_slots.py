@@ -13,6 +13,7 @@ from domain.rules import Rules
 from domain.schedule import ScheduleException
 from services.slots import (
     BusyIndex,
+    SessionIndex,
     SlotQuery,
     SpecialistSchedule,
     available_days,
@@ -217,3 +218,33 @@ def test_month_calendar_marks_only_days_with_a_free_start() -> None:
     # Two specialists: the day is open if either has time.
     other = SpecialistSchedule(2, weekly, BusyIndex([]))
     assert date(2026, 12, 2) in available_days(2026, 12, [schedule, other], [], query)
+
+
+def test_free_besides_ignores_only_what_starts_there() -> None:
+    index = BusyIndex([BusyInterval(1, 100, 200, 1), BusyInterval(1, 200, 300, 2)])
+    assert not index.is_free(100, 200)
+    assert index.is_free_besides(100, 200)  # only the interval starting at 100 was in the way
+    assert not index.is_free_besides(100, 250)  # the one starting at 200 still is
+    assert not index.is_free_besides(150, 160)  # inside an interval that began before
+    messy = BusyIndex([BusyInterval(1, 0, 1000, 1), BusyInterval(1, 100, 200, 2)])
+    assert not messy.is_free_besides(100, 200)  # old overlapping data: still busy
+
+
+def test_a_session_index_takes_clients_until_full_and_nothing_overlapping() -> None:
+    yoga, cut = 7, 8
+    hour = 3600
+    busy = [
+        BusyInterval(1, 0, hour, 1, yoga),
+        BusyInterval(1, 0, hour, 2, yoga),
+        BusyInterval(1, 3 * hour, 4 * hour, 3, cut),
+    ]
+    three = SessionIndex(busy, yoga, 3)
+    assert three.taken(0) == 2 and three.is_free(0, hour)  # one seat left
+    assert not SessionIndex(busy, yoga, 2).is_free(0, hour)  # full
+    assert not three.is_free(hour // 2, hour + hour // 2)  # another session inside it
+    assert three.is_free(hour, 2 * hour)  # right after it
+    assert not three.is_free(3 * hour, 4 * hour)  # another service's booking
+    longer = three.is_free(0, 3 * hour + 1)  # joining with a longer stay reaching the haircut
+    assert not longer
+    # Seen by another service, the session is simply busy.
+    assert not BusyIndex(busy).is_free(0, hour)

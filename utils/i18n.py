@@ -9,14 +9,20 @@ A date (``datetime.date``) given as a value is written by the Translator, in the
 placeholder names: ``{day}`` 'суббота, 5 декабря', ``{day:from}`` 'с субботы, 5 декабря' (the
 roles: utils/formatting.DateRole). So the sentence, in each language, decides the case, and
 tests/test_date_cases.py checks every text that embeds a date.
+
+A text that depends on a number is a gettext plural entry (``msgid_plural``, ``msgstr[0..n]``):
+its ``{count}`` value picks the form by the catalog's Plural-Forms rule ("1 seat left",
+"2 seats left"; in Russian "1 место", "2 места", "5 мест").
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import gettext
 import logging
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -40,17 +46,42 @@ RUNTIME_KEYS = frozenset(
 )
 
 
+class Plural(str):
+    """A text with plural forms. As a str it is its last form (what the catalog checks read);
+    ``pick(n)`` is the form the language's Plural-Forms rule gives ``n``."""
+
+    forms: tuple[str, ...]
+    _rule: Callable[[int], int]
+
+    def __new__(cls, forms: tuple[str, ...], rule: Callable[[int], int]) -> Plural:
+        text = super().__new__(cls, forms[-1])
+        text.forms = forms
+        text._rule = rule
+        return text
+
+    def pick(self, n: int) -> str:
+        index = self._rule(abs(n))
+        return self.forms[index] if 0 <= index < len(self.forms) else self.forms[-1]
+
+
 def load_catalog(language: str, locales_dir: Path = LOCALES_DIR) -> dict[str, str]:
     merged: dict[str, str] = {}
     for path in sorted((locales_dir / language / "LC_MESSAGES").glob("*.po")):
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=language)
         for message in catalog:
-            if not (message.id and isinstance(message.id, str) and message.string):
+            key = message.id[0] if isinstance(message.id, tuple) else message.id
+            if not (key and isinstance(key, str) and message.string):
                 continue
-            if message.id in merged:
-                raise ValueError(f"{path}: key {message.id!r} is already defined in another file")
-            merged[message.id] = str(message.string)
+            if key in merged:
+                raise ValueError(f"{path}: key {key!r} is already defined in another file")
+            if isinstance(message.string, tuple):
+                forms = tuple(str(form) for form in message.string)
+                if len(forms) != catalog.num_plurals or not all(forms):
+                    raise ValueError(f"{path}: {key!r} needs {catalog.num_plurals} plural forms")
+                merged[key] = Plural(forms, gettext.c2py(catalog.plural_expr))
+            else:
+                merged[key] = str(message.string)
     return merged
 
 
@@ -107,6 +138,12 @@ class Translator:
             # tests/test_i18n.py keeps this from happening; never crash a user's action over it.
             logger.error("missing translation %r for %s", key, self.language)
             return key
+        if isinstance(template, Plural):
+            count = values.get("count")
+            if isinstance(count, int):
+                template = template.pick(count)
+            else:
+                logger.error("the plural text %r needs a whole {count}, got %r", key, count)
         if not values:
             return template
         if not any(_is_day(v) for v in values.values()):

@@ -23,14 +23,15 @@ def busy_intervals(
     specialist_ids: Sequence[int] | None = None,
     exclude_booking: int | None = None,
 ) -> list[BusyInterval]:
-    """Active bookings that take any time in [start, end), sorted by specialist and start.
+    """Active bookings that take any time in [start, end), sorted by specialist and start
+    (with their service: a group session's seats share a service and a start).
 
     A booking never takes more than two days (duration and buffer are at most 24h each), so
     looking back that far is enough and keeps the index range short. ``exclude_booking``: a
     booking being moved, whose own time does not block its move.
     """
     params: list[object] = [to_ts(start) - 2 * 86400, to_ts(end), to_ts(start)]
-    sql = """SELECT specialist_id, start_at, busy_until, id FROM bookings
+    sql = """SELECT specialist_id, start_at, busy_until, id, service_id FROM bookings
              WHERE status = 'active' AND start_at >= ? AND start_at < ? AND busy_until > ?"""
     if specialist_ids is not None:
         sql += f" AND specialist_id IN ({','.join('?' * len(specialist_ids))})"
@@ -45,7 +46,7 @@ def busy_intervals(
 class PlacementFacts(NamedTuple):
     """What a booking decision reads under its locks, in one round trip."""
 
-    mine: int | None  # the client's active booking of the service at exactly this start
+    mine: int | None  # the client's active booking (a seat) of the service at exactly this start
     future_active: int  # the client's future active bookings (the one moved not counted)
     busy: list[BusyInterval]  # of the specialists concerned, as busy_intervals() returns
 
@@ -68,7 +69,7 @@ def placement_facts(
     marks = ",".join("?" * len(specialist_ids)) or "NULL"
     rows = conn.tuples(
         f"""SELECT facts.mine, facts.future_active,
-                   b.specialist_id, b.start_at, b.busy_until, b.id
+                   b.specialist_id, b.start_at, b.busy_until, b.id, b.service_id
             FROM (SELECT
                     (SELECT id FROM bookings WHERE client_id = ? AND service_id = ?
                         AND start_at = ? AND status = 'active' LIMIT 1) AS mine,
@@ -97,6 +98,20 @@ def placement_facts(
     return PlacementFacts(rows[0][0], int(rows[0][1]), busy)
 
 
+# 0 if seat 0 is free, else the lowest seat after a taken one that is not taken itself; the
+# session's two parameter triples are (specialist_id, start_at, service_id).
+_LOWEST_FREE_SEAT = """(SELECT CASE
+    WHEN NOT EXISTS (SELECT 1 FROM bookings WHERE status = 'active' AND specialist_id = ?
+                     AND start_at = ? AND service_id = ? AND seat = 0) THEN 0
+    ELSE (SELECT min(s.seat + 1) FROM bookings s
+          WHERE s.status = 'active' AND s.specialist_id = ? AND s.start_at = ?
+            AND s.service_id = ?
+            AND NOT EXISTS (SELECT 1 FROM bookings n WHERE n.status = 'active'
+                            AND n.specialist_id = s.specialist_id AND n.start_at = s.start_at
+                            AND n.service_id = s.service_id AND n.seat = s.seat + 1))
+    END)"""
+
+
 def insert(
     conn: Conn,
     *,
@@ -111,13 +126,19 @@ def insert(
     outside_hours: bool = False,
     awaiting_approval: bool = False,
 ) -> Booking:
+    """The booking, on the lowest seat free in its session (specialist, service, start): 0
+    when the session is empty, as every booking of a one-client service. Chosen inside the
+    insert, so two writers that both saw one seat left pick the same seat and the unique index
+    (ux_bookings_active_seat) refuses the second: a seat is never given twice."""
     ts = to_ts(now)
+    session = (specialist_id, to_ts(start), service.id)
     row = conn.execute(
-        """INSERT INTO bookings (client_id, service_id, specialist_id, start_at, end_at,
+        f"""INSERT INTO bookings (client_id, service_id, specialist_id, start_at, end_at,
                                  busy_until, duration_minutes, buffer_minutes, price, status,
-                                 created_at, updated_at, rescheduled_from, outside_hours,
+                                 created_at, updated_at, rescheduled_from, outside_hours, seat,
                                  awaiting_approval)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?) RETURNING *""",
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, {_LOWEST_FREE_SEAT}, ?)
+           RETURNING *""",
         (
             client_id,
             service.id,
@@ -132,6 +153,8 @@ def insert(
             ts,
             rescheduled_from,
             int(outside_hours),
+            *session,
+            *session,
             int(awaiting_approval),
         ),
     ).fetchone()
@@ -286,7 +309,7 @@ def active_without_outbox(conn: Conn, now: datetime) -> list[Booking]:
 # ---------------------------------------------------------------- with names: lists and cards
 
 DETAILS_SQL = """
-SELECT b.*, s.name AS service_name, sp.name AS specialist_name,
+SELECT b.*, s.name AS service_name, s.capacity AS service_capacity, sp.name AS specialist_name,
        c.name AS client_name, c.first_name AS client_first_name, c.username AS client_username,
        c.phone AS client_phone, c.language AS client_language,
        (SELECT n.text FROM client_notes n WHERE n.client_id = b.client_id

@@ -52,8 +52,8 @@ def insert_service(
 
 
 SERVICE_FIELDS = frozenset(
-    {"name", "description", "duration_minutes", "price", "buffer_minutes", "is_active", "approval"}
-)
+    {"name", "description", "duration_minutes", "price", "buffer_minutes", "is_active"}
+) | {"capacity", "approval"}
 
 
 def update_service(conn: Conn, service_id: int, now: datetime, **fields: object) -> bool:

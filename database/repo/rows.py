@@ -28,6 +28,7 @@ def service(row: Row) -> Service:
         is_active=bool(row["is_active"]),
         sort_order=row["sort_order"],
         approval=None if row["approval"] is None else row["approval"] == "on",
+        capacity=row["capacity"],
     )
 
 
@@ -81,6 +82,7 @@ def booking(row: Row) -> Booking:
         rating=row["rating"],
         outside_hours=bool(row["outside_hours"]),
         awaiting_approval=bool(row["awaiting_approval"]),
+        seat=row["seat"],
     )
 
 
@@ -94,4 +96,5 @@ def booking_details(row: Row) -> BookingDetails:
         client_phone=row["client_phone"],
         client_language=row["client_language"],
         client_note=row["client_note"],
+        service_capacity=row["service_capacity"],
     )

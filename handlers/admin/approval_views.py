@@ -9,11 +9,26 @@ from aiogram.types import InlineKeyboardMarkup
 from domain.bookings import BookingDetails
 from domain.clients import Client
 from domain.rules import Business
-from handlers.admin.views import client_label, listing
+from handlers.admin.views import AGENDA_CHUNK, booking_buttons, booking_line, client_label
 from handlers.callback_data import AdminAction, AdminBookingCb
-from handlers.views.base import Screen
+from handlers.views.base import Screen, keyboard
 from utils.formatting import esc
 from utils.i18n import Translator
+
+
+def listing(
+    t: Translator, business: Business, title: str, bookings: Sequence[BookingDetails]
+) -> list[Screen]:
+    """Bookings of any days (/pending, /block) with the buttons their status allows, in
+    messages that fit."""
+    screens = []
+    for first in range(0, len(bookings), AGENDA_CHUNK):
+        chunk = bookings[first : first + AGENDA_CHUNK]
+        lines = [title, ""]
+        lines += [booking_line(t, business, d, with_day=True) for d in chunk]
+        rows = [r for r in (booking_buttons(t, d.booking) for d in chunk) if r]
+        screens.append(Screen("\n".join(lines), keyboard(*rows) if rows else None))
+    return screens
 
 
 def pending_screens(

@@ -147,5 +147,13 @@ def parse_minutes(text: str, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
+def parse_whole(text: str, low: int, high: int) -> int | None:
+    """A whole number from ``low`` to ``high`` written in plain digits (no sign, no spaces)."""
+    if not re.match(r"^[0-9]{1,9}$", text):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
 def parse_price(text: str) -> int | None:
     return int(text) if re.match(r"^[0-9]{1,9}$", text) else None

@@ -9,6 +9,7 @@ from aiogram.filters import CommandObject
 from aiogram.types import Message
 
 from domain.actors import Actor
+from domain.catalog import MAX_CAPACITY
 from domain.outcomes import CatalogOutcome
 from domain.rules import Business
 from handlers.admin import views as av
@@ -19,6 +20,7 @@ from handlers.admin.args import (
     parse_id,
     parse_minutes,
     parse_price,
+    parse_whole,
     words,
 )
 from handlers.admin.common import say, single_id, usage_error
@@ -66,6 +68,7 @@ EDITABLE: dict[str, tuple[str, Callable[[str], str | int | None]]] = {
     "duration": ("duration_minutes", lambda raw: parse_minutes(raw.strip(), 1, 1440)),
     "buffer": ("buffer_minutes", lambda raw: parse_minutes(raw.strip(), 0, 1440)),
     "price": ("price", lambda raw: parse_price(raw.strip())),
+    "capacity": ("capacity", lambda raw: parse_whole(raw.strip(), 1, MAX_CAPACITY)),
     # on / off: the service's own say on approval; default: APPROVAL decides (stored as NULL)
     "approval": (
         "approval",
@@ -81,6 +84,10 @@ async def service_edit_command(
     service_id = parse_id(args[0]) if len(args) == 3 else None
     editable = EDITABLE.get(args[1].lower()) if len(args) == 3 else None
     value = editable[1](args[2]) if editable is not None else None
+    if service_id is not None and editable is EDITABLE["capacity"] and value is None:
+        # Say what a capacity is: a number alone reads like any other field's.
+        await say(message, t("admin.service.bad_capacity", max=MAX_CAPACITY))
+        return
     if service_id is None or editable is None or value is None:
         await usage_error(message, t, command)
         return

@@ -9,7 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from babel.numbers import format_decimal, format_percent
 
 from domain.actors import Role
-from domain.bookings import Booking, BookingDetails, BookingStatus
+from domain.bookings import Booking, BookingDetails, BookingStatus, Session, sessions
 from domain.catalog import Service, ServiceInfo, SpecialistInfo
 from domain.clients import Client, ClientNote
 from domain.rules import Business
@@ -143,30 +143,64 @@ def booking_buttons(t: Translator, booking: Booking) -> list[InlineKeyboardButto
 def agenda_screens(
     t: Translator, business: Business, day: date, bookings: Sequence[BookingDetails]
 ) -> list[Screen]:
-    """The day's bookings in time order, each with the buttons its status allows."""
+    """The day's bookings in time order, each with the buttons its status allows; a group
+    session once, with its attendees under it (its heading repeated on the next message when
+    it runs over one)."""
     if not bookings:
         return [Screen(t("admin.agenda.empty", day=day))]
-    title = t("admin.agenda.title", day=day, count=len(bookings))
-    return listing(t, business, title, bookings, with_day=False)
-
-
-def listing(
-    t: Translator,
-    business: Business,
-    title: str,
-    bookings: Sequence[BookingDetails],
-    *,
-    with_day: bool = True,
-) -> list[Screen]:
-    """Bookings with the buttons their status allows, in messages that fit."""
+    items = [(s, n, d) for s in sessions(bookings) for n, d in enumerate(s.bookings)]
     screens = []
-    for first in range(0, len(bookings), AGENDA_CHUNK):
-        chunk = bookings[first : first + AGENDA_CHUNK]
-        lines = [title, ""]
-        lines += [booking_line(t, business, d, with_day=with_day) for d in chunk]
-        rows = [r for r in (booking_buttons(t, d.booking) for d in chunk) if r]
+    for first in range(0, len(items), AGENDA_CHUNK):
+        chunk = items[first : first + AGENDA_CHUNK]
+        lines = [t("admin.agenda.title", day=day, count=len(bookings)), ""]
+        for i, (session, n, d) in enumerate(chunk):
+            if not session.is_group:
+                lines.append(booking_line(t, business, d))
+                continue
+            if n == 0 or i == 0:
+                lines.append(session_heading(t, business, session, more=n > 0))
+            lines.append(attendee_line(t, d))
+        rows = [r for r in (booking_buttons(t, d.booking) for _, _, d in chunk) if r]
         screens.append(Screen("\n".join(lines), keyboard(*rows) if rows else None))
     return screens
+
+
+def agenda_lines(t: Translator, business: Business, found: Sequence[BookingDetails]) -> list[str]:
+    """The bookings' lines, a group session once with its attendees (no buttons)."""
+    lines = []
+    for session in sessions(found):
+        if session.is_group:
+            lines.append(session_heading(t, business, session))
+            lines += [attendee_line(t, d) for d in session.bookings]
+        else:
+            lines.append(booking_line(t, business, session.first))
+    return lines
+
+
+def session_heading(
+    t: Translator, business: Business, session: Session, *, more: bool = False
+) -> str:
+    d = session.first
+    names = {
+        "time": hhmm(business.local(d.booking.start)),
+        "service": esc(d.service_name),
+        "specialist": esc(d.specialist_name),
+    }
+    if more:
+        return t("admin.agenda.session_more", **names)
+    return t("admin.agenda.session", taken=session.taken, capacity=d.service_capacity, **names)
+
+
+def attendee_line(t: Translator, d: BookingDetails) -> str:
+    b = d.booking
+    return t(
+        "admin.agenda.attendee",
+        id=b.id,
+        client=client_label(d.client_name, d.client_username),
+        phone=_phone(t, d.client_phone),
+        status=status_text(t, b.status),
+        confirmed=t("admin.confirmed.yes") if b.confirmed_at else t("admin.confirmed.no"),
+    )
 
 
 def booking_card(t: Translator, business: Business, d: BookingDetails) -> Screen:
@@ -235,6 +269,8 @@ def services_text(t: Translator, business: Business, services: Sequence[ServiceI
             price=money(s.price, business.currency, t.language),
             state=t("admin.state.on") if s.is_active else t("admin.state.off"),
         )
+        if s.is_group:
+            line += " · " + t("admin.services.capacity", count=s.capacity)
         if info.offered_by == 0:
             line += " · " + t("admin.services.nobody")
         lines.append(line)

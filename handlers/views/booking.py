@@ -6,7 +6,7 @@ router; there a day without free time can still be opened, for times outside the
 from __future__ import annotations
 
 import calendar as pycalendar
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -170,14 +170,17 @@ def times_screen(
     business: Business,
     sel: Selection,
     day: date,
-    starts: Sequence[datetime],
+    starts: Mapping[datetime, int | None],
     notice: str = "",
 ) -> Screen:
+    """The day's free times; a group service's each with the seats left in its session."""
     builder = InlineKeyboardBuilder()
-    for start in starts:
+    for start, left in starts.items():
         label = hhmm(business.local(start))
+        if left is not None:
+            label = t("book.time_seats", time=label, count=left)
         builder.add(button(label, steps.time_cb(sel, start)))
-    builder.adjust(4)
+    builder.adjust(2 if sel.service.is_group else 4)
     rows = list(builder.export())
     if sel.outside_hours:  # back to the day's times within the hours
         back = steps.day_cb(replace(sel, outside_hours=False), day)
@@ -188,6 +191,8 @@ def times_screen(
     else:
         back = steps.month_cb(sel, pack_month(day))
         body = t("book.choose_time", day=day) if starts else t("book.no_times", day=day)
+        if starts and sel.service.is_group:
+            body += "\n" + t("book.group_times", count=sel.service.capacity)
         if sel.for_client is not None:  # the explicit way to the times outside the hours
             outside = steps.day_cb(replace(sel, outside_hours=True), day)
             rows.append([button(t("admin.book.outside_button"), outside)])
@@ -220,7 +225,14 @@ def _card(
     return "\n".join(lines)
 
 
-def confirm_screen(t: Translator, business: Business, sel: Selection, start: datetime) -> Screen:
+def confirm_screen(
+    t: Translator,
+    business: Business,
+    sel: Selection,
+    start: datetime,
+    seats_left: int | None = None,
+) -> Screen:
+    """The card to confirm; a group session's says how many seats are left in it."""
     specialist = sel.specialist.name if sel.specialist else t("book.any_specialist")
     card = _card(
         t,
@@ -231,6 +243,8 @@ def confirm_screen(t: Translator, business: Business, sel: Selection, start: dat
         sel.service.duration_minutes,
         sel.service.price,
     )
+    if seats_left is not None:
+        card += "\n" + t("card.seats_left", count=seats_left)
     title = t("move.check") if sel.moving else t("book.check")
     confirm = t("book.confirm")
     if sel.for_client is not None:
@@ -276,6 +290,8 @@ def booked_screen(
         b.duration_minutes,
         b.price,
     )
+    if details.service_capacity > 1:
+        card += "\n" + t("card.group", count=details.service_capacity)
     title = t("move.done") if moved else t("book.done")
     if b.is_pending:
         title = t("move.pending") if moved else t("book.pending")
