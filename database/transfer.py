@@ -39,6 +39,7 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("clients", None),  # Telegram ids, no sequence
     ("client_notes", "id"),
     ("bookings", "id"),
+    ("waitlist", "id"),
     ("reminders", "id"),
     ("audit_log", "id"),
     ("app_state", None),
