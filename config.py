@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     approval_timeout_minutes: int = Field(120, ge=1, le=30 * 24 * 60)
     # This many no-shows within 180 days: the client's new bookings need approval; 0: never.
     no_show_limit: int = Field(2, ge=0, le=100)
+    # A time that frees up is held this long for the first client waiting for that day.
+    waitlist_hold_minutes: int = Field(15, ge=1, le=24 * 60)
 
     # The business, as clients see it
     business_name: str = "Our studio"

@@ -27,6 +27,10 @@ OUTSIDE_HOURS_REASON = "outside working hours"
 # Recorded on a pending booking the staff declined, or that waited too long for an answer.
 DECLINED_REASON = "declined"
 APPROVAL_TIMEOUT_REASON = "not approved in time"
+# Recorded on a hold the waiter declined, or that expired (domain/waitlist.py).
+HOLD_DECLINED_REASON = "offer declined"
+HOLD_EXPIRED_REASON = "offer expired"
+HOLD_REASONS = frozenset({HOLD_DECLINED_REASON, HOLD_EXPIRED_REASON})
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class Booking:
     seat: int = 0  # its seat in its session (0 .. capacity - 1); always 0 with capacity 1
     # Pending: active (it holds its time) until the staff approve it or decline it.
     awaiting_approval: bool = False
+    # A hold (domain/waitlist.py): the bot made it for a waiter, whose until then to take it.
+    held_until: datetime | None = None
 
     @property
     def is_active(self) -> bool:
@@ -65,6 +71,20 @@ class Booking:
     @property
     def is_pending(self) -> bool:
         return self.is_active and self.awaiting_approval
+
+    @property
+    def is_held(self) -> bool:
+        return self.is_active and self.held_until is not None
+
+    @property
+    def counted(self) -> bool:
+        """A booking of its own in counts and reports: not the old half of a move, nor a hold
+        offered to a waiter that was never taken (live, declined or expired)."""
+        return not (
+            self.replaced_by_reschedule
+            or self.held_until is not None
+            or self.cancel_reason in HOLD_REASONS
+        )
 
     @property
     def replaced_by_reschedule(self) -> bool:

@@ -35,6 +35,8 @@ class NoticeKind(StrEnum):
     APPROVAL_CARD = "card_approval"
     APPROVED = "notice_approved"
     DECLINED = "notice_declined"
+    # A time that freed up, held for the first waiter (domain/waitlist.py): Book or No thanks.
+    WAITLIST_OFFER = "waitlist_offer"
     # Not a row of its own: the card of a client's change that reached the hourly cap of cards
     # is delivered as this summary; the cards after it that hour are skipped.
     CARDS_PAUSED = "cards_paused"
@@ -67,6 +69,8 @@ OF_AN_ACTIVE_BOOKING = frozenset(
 )
 # A question about a pending booking: moot once it is approved, declined or cancelled.
 OF_A_PENDING_BOOKING = frozenset({NoticeKind.APPROVAL_CARD})
+# An offer to a waiter: moot once the hold is taken, declined or expired.
+OF_A_HOLD = frozenset({NoticeKind.WAITLIST_OFFER})
 
 # The handler answers a Confirm within a second; only if it has not done so by then (the process
 # died on the way) is the confirmation sent from the outbox instead.

@@ -38,6 +38,7 @@ class Outcome(StrEnum):
     APPROVED = "approved"
     DECLINED = "declined"
     NOT_PENDING = "not_pending"  # approved, declined or cancelled already
+    OFFER_GONE = "offer_gone"  # a waitlist offer taken, declined or expired already
 
 
 SUCCESS = frozenset(

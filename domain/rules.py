@@ -60,6 +60,7 @@ class Rules:
     approval_timeout_minutes: int = 120  # a pending booking is declined after this long
     no_show_limit: int = 2  # this many no-shows within the window: approval whatever; 0: never
     no_show_window_days: int = 180
+    waitlist_hold_minutes: int = 15  # a time offered to a waiter is held for them this long
 
     def for_staff(self) -> Rules:
         return replace(self, staff_booking=True)
@@ -107,6 +108,10 @@ class Rules:
             return True
         return self.approval is Approval.NEW_CLIENTS and not standing.visited
 
+    def hold_until(self, now: datetime) -> datetime:
+        """Until when a time offered to a waiter now is theirs alone."""
+        return now + timedelta(minutes=self.waitlist_hold_minutes)
+
     def approval_overdue_before(self, now: datetime) -> datetime:
         """Pending bookings made before this are declined by themselves (so are those whose
         start has come)."""
@@ -140,7 +145,9 @@ class Rules:
         """
         if booking is None or (actor.is_client and booking.client_id != actor.id):
             return Outcome.NOT_FOUND
-        if not booking.is_active:
+        # A hold is not a booking yet: the waiter takes it or declines it (services/waitlist.py),
+        # or it expires.
+        if not booking.is_active or booking.is_held:
             return Outcome.NOT_ACTIVE
         if actor.is_client and not self.client_may_change(booking.start, now):
             return Outcome.TOO_LATE

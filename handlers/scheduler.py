@@ -78,6 +78,7 @@ def start_scheduler(
                 # Before closing past bookings: a pending one whose start came is declined,
                 # never completed.
                 await container.approvals.decline_overdue()
+                await container.waitlist.expire_holds()
                 await container.jobs.complete_past()
                 await container.outbox.dispatch_due(channel)
             except Exception:  # logged (and sent to Sentry); the next tick tries again

@@ -17,7 +17,7 @@ from domain.actors import SYSTEM, Actor
 from domain.bookings import APPROVAL_TIMEOUT_REASON, DECLINED_REASON, BookingDetails
 from domain.outcomes import BookingResult, Outcome
 from domain.rules import Rules
-from services import changes
+from services import changes, holds
 from utils.timeutil import Clock, system_clock
 
 
@@ -66,6 +66,7 @@ def decline_in_tx(
     outbox.insert(
         conn, booking_id, rules.notices_after_decision(now, approved=False, reason=reason), now
     )
+    holds.offer_freed(conn, rules, now, [holds.freed_by(rules, cancelled)])
     audit.record(
         conn,
         actor=actor,

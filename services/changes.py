@@ -10,12 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from database.engine import Conn
-from database.repo import accounts, approval, audit, bookings, clients, outbox
+from database.repo import accounts, approval, audit, bookings, clients, outbox, waitlist
 from domain.actors import Actor
 from domain.bookings import RESCHEDULED_REASON, Booking, BookingStatus
 from domain.clients import Standing
 from domain.outcomes import BookingResult, Outcome
 from domain.rules import Rules
+from domain.waitlist import WaitStatus
+from services import holds
 from services.placement import Placed, place
 
 
@@ -65,12 +67,7 @@ def insert(
         outside_hours=placed.outside_hours,
         awaiting_approval=pending,
     )
-    told = rules.notices_after_booking(actor, now, rescheduled_from, pending=pending)
-    if not pending:
-        told.extend(rules.outbox_rows(start, end, now))
-        if accounts.account_of(conn, placed.specialist_id) is not None:
-            told.append(rules.specialist_card(now, replaced=rescheduled_from))
-    outbox.insert(conn, booking.id, told, now)
+    announce(conn, rules, booking, actor, now, pending=pending)
     audit.record(
         conn,
         actor=actor,
@@ -85,6 +82,20 @@ def insert(
         pending=pending,
     )
     return booking
+
+
+def announce(
+    conn: Conn, rules: Rules, booking: Booking, actor: Actor, now: datetime, *, pending: bool
+) -> None:
+    """The outbox rows of a booking made (or a hold taken): who is told of it; unless it is
+    pending, its reminders and its specialist's card."""
+    replaced = booking.rescheduled_from
+    told = rules.notices_after_booking(actor, now, replaced, pending=pending)
+    if not pending:
+        told.extend(rules.outbox_rows(booking.start, booking.end, now))
+        if accounts.account_of(conn, booking.specialist_id) is not None:
+            told.append(rules.specialist_card(now, replaced=replaced))
+    outbox.insert(conn, booking.id, told, now)
 
 
 def refused(outcome: Outcome, booking: Booking | None) -> BookingResult:
@@ -117,6 +128,11 @@ def cancel_in_tx(
     if cancelled is None:
         return None
     outbox.void_pending(conn, booking.id, f"booking cancelled ({reason or '-'})", now)
+    if booking.held_until is not None:  # a hold the staff cancelled (a day off): that turn ends
+        entry = waitlist.of_hold(conn, booking.id)
+        if entry is not None:
+            live = (WaitStatus.OFFERED,)
+            waitlist.set_status(conn, entry.id, WaitStatus.PASSED, now, only_from=live)
     # A pending booking's specialist never heard of it.
     tell_specialist = tell_specialist and not booking.awaiting_approval
     if tell_specialist and accounts.account_of(conn, booking.specialist_id) is not None:
@@ -151,6 +167,7 @@ def cancel(
     if cancelled is None:
         return refused(Outcome.NOT_ACTIVE, bookings.get(conn, booking_id))
     outbox.insert(conn, booking_id, rules.notices_after_cancel(actor, reason, now), now)
+    holds.offer_freed(conn, rules, now, [holds.freed_by(rules, cancelled)])
     return BookingResult(Outcome.CANCELLED, cancelled)
 
 
@@ -202,4 +219,5 @@ def reschedule(
     if previous is None:  # moved or cancelled by another transaction meanwhile
         return refused(Outcome.NOT_ACTIVE, bookings.get(conn, booking_id))
     booking = insert(conn, rules, old.client_id, placed, new_start, now, actor, old.id, client)
+    holds.offer_freed(conn, rules, now, [holds.freed_by(rules, previous)])
     return BookingResult(Outcome.RESCHEDULED, booking, previous)

@@ -25,6 +25,7 @@ from services.specialists import SpecialistService
 from services.staff import StaffService
 from services.stats import StatsService
 from services.visits import VisitService
+from services.waitlist import WaitlistService
 from utils.i18n import FIRST_SPECIALIST_KEY, catalog_text
 from utils.timeutil import Clock, get_tz, system_clock
 
@@ -46,6 +47,7 @@ class Container:
     notes: NotesService  # staff notes about clients
     accounts: AccountService  # specialists' own chats: links, their agenda
     approvals: ApprovalService  # pending bookings: Approve, Decline, the timeout
+    waitlist: WaitlistService  # joining, leaving, the holds offered: Book, No thanks, expiry
 
     @property
     def rules(self) -> Rules:
@@ -67,6 +69,7 @@ class Container:
             "notes": self.notes,
             "accounts": self.accounts,
             "approvals": self.approvals,
+            "waitlist": self.waitlist,
         }
 
 
@@ -86,6 +89,7 @@ def rules_from(settings: Settings) -> Rules:
         approval=settings.approval,
         approval_timeout_minutes=settings.approval_timeout_minutes,
         no_show_limit=settings.no_show_limit,
+        waitlist_hold_minutes=settings.waitlist_hold_minutes,
     )
 
 
@@ -139,6 +143,7 @@ def build_services(settings: Settings, db: Database, clock: Clock = system_clock
             db,
             clock,
             first_specialist_name=catalog_text(settings.default_language, FIRST_SPECIALIST_KEY),
+            rules=rules,
         ),
         # One polling process per token sees every update of a client, so it may remember
         # them; replicas behind a webhook each see only some, so they read the database.
@@ -151,4 +156,5 @@ def build_services(settings: Settings, db: Database, clock: Clock = system_clock
         notes=NotesService(db, clock),
         accounts=AccountService(db, rules, clock),
         approvals=ApprovalService(db, rules, clock),
+        waitlist=WaitlistService(db, rules, clock),
     )

@@ -44,6 +44,7 @@ from database.repo import outbox as queue
 from domain.notices import (
     CARDS,
     CARDS_WINDOW,
+    OF_A_HOLD,
     OF_A_PENDING_BOOKING,
     OF_AN_ACTIVE_BOOKING,
     TO_ADMINS,
@@ -246,6 +247,9 @@ class OutboxService:
                 continue
             if entry.kind in OF_A_PENDING_BOOKING and not details.booking.is_pending:
                 skip(conn, report, entry, "the booking is no longer waiting for approval", now)
+                continue
+            if entry.kind in OF_A_HOLD and not details.booking.is_held:
+                skip(conn, report, entry, "the offer was taken, declined or expired", now)
                 continue
             about = details.booking.client_id
             recipient = None

@@ -6,13 +6,15 @@ booking is still outside the hours cannot interleave with a change of them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from database.engine import Conn, Database
 from database.repo import audit, catalog, locks, schedule
 from domain.actors import SYSTEM, Actor
+from domain.rules import Rules
 from domain.schedule import TimeOff, dates, group_time_off
+from services import holds
 from utils.hours import Interval, WeeklyHours, format_intervals
 from utils.timeutil import Clock, system_clock
 
@@ -22,10 +24,17 @@ DIGEST_KEY = "digest_sent_on"
 
 class ScheduleService:
     def __init__(
-        self, db: Database, clock: Clock = system_clock, first_specialist_name: str | None = None
+        self,
+        db: Database,
+        clock: Clock = system_clock,
+        first_specialist_name: str | None = None,
+        rules: Rules | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
+        # The business's rules, for offering the time a change opens to the waitlist (none in
+        # tests of the hours alone).
+        self.rules = rules
         # The name the migration's specialist takes at the first start (DEFAULT_LANGUAGE's).
         self.first_specialist_name = first_specialist_name
 
@@ -127,6 +136,7 @@ class ScheduleService:
                     weekday=weekday,
                     hours=format_intervals(list(intervals)),
                 )
+            self._offer(conn, now, specialist_id, lambda day: day.weekday() == weekday)
             return True
 
         return await self.db.write(work, "hours.set")
@@ -185,6 +195,8 @@ class ScheduleService:
                 hours=None if intervals is None else format_intervals(list(intervals)),
                 reason=reason,
             )
+            if intervals is not None:  # custom hours may open time a day lacked
+                self._offer(conn, now, specialist_id, lambda day: first <= day <= last)
             return True
 
         return await self.db.write(work, "day.set")
@@ -219,9 +231,17 @@ class ScheduleService:
                 last=last.isoformat(),
                 specialist_id=specialist_id,
             )
+            self._offer(conn, now, specialist_id, lambda day: first <= day <= last)
             return removed
 
         return await self.db.write(work, "day.reopen")
+
+    def _offer(
+        self, conn: Conn, now: datetime, specialist_id: int | None, days: Callable[[date], bool]
+    ) -> None:
+        """The time the change opened, offered to those waiting for those days."""
+        if self.rules is not None:
+            holds.offer_waited(conn, self.rules, now, specialist_id, days)
 
     async def time_off(self, today: date) -> list[TimeOff]:
         """The closures and custom hours from today on, as ranges (/timeoff)."""

@@ -99,7 +99,7 @@ def busiest(counter: Counter[K]) -> list[tuple[K, int]]:
 
 
 def compute(rows: list[BookingDetails], tz: BaseTzInfo, first: date, last: date) -> Stats:
-    counted = [d for d in rows if not d.booking.replaced_by_reschedule]
+    counted = [d for d in rows if d.booking.counted]
     status = Counter(d.booking.status for d in counted)
     cancelled_by = Counter(
         d.booking.cancelled_by_role for d in counted if d.booking.status is BookingStatus.CANCELLED
@@ -146,7 +146,7 @@ def daily_figures(
     revenue: Counter[date] = Counter()
     for d in rows:
         b = d.booking
-        if b.replaced_by_reschedule:
+        if not b.counted:
             continue
         day = to_local(tz, b.start).date()
         count[day] += 1
@@ -178,7 +178,7 @@ def schedule_load(
     counted: set[tuple[int, int, datetime]] = set()
     for d in rows:
         b = d.booking
-        if b.replaced_by_reschedule or b.status is BookingStatus.CANCELLED:
+        if not b.counted or b.status is BookingStatus.CANCELLED:
             continue
         if (session := (b.specialist_id, b.service_id, b.start)) in counted:
             continue

@@ -125,6 +125,7 @@ def insert(
     rescheduled_from: int | None = None,
     outside_hours: bool = False,
     awaiting_approval: bool = False,
+    held_until: datetime | None = None,
 ) -> Booking:
     """The booking, on the lowest seat free in its session (specialist, service, start): 0
     when the session is empty, as every booking of a one-client service. Chosen inside the
@@ -136,8 +137,8 @@ def insert(
         f"""INSERT INTO bookings (client_id, service_id, specialist_id, start_at, end_at,
                                  busy_until, duration_minutes, buffer_minutes, price, status,
                                  created_at, updated_at, rescheduled_from, outside_hours, seat,
-                                 awaiting_approval)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, {_LOWEST_FREE_SEAT}, ?)
+                                 awaiting_approval, held_until)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, {_LOWEST_FREE_SEAT}, ?, ?)
            RETURNING *""",
         (
             client_id,
@@ -156,6 +157,7 @@ def insert(
             *session,
             *session,
             int(awaiting_approval),
+            None if held_until is None else to_ts(held_until),
         ),
     ).fetchone()
     return rows.booking(row)

@@ -82,6 +82,7 @@ def booking(row: Row) -> Booking:
         rating=row["rating"],
         outside_hours=bool(row["outside_hours"]),
         awaiting_approval=bool(row["awaiting_approval"]),
+        held_until=_opt_ts(row["held_until"]),
         seat=row["seat"],
     )
 

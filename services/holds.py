@@ -1,0 +1,146 @@
+"""Offering freed time to the waitlist, inside the transaction that freed it.
+
+A unit of work that frees time (a cancel, a move, a declined request, a hold declined or
+expired, a day reopened, hours extended) ends with ``offer_freed`` for the specialists and days
+it touched. Each waiter of those days, first in line first, gets the earliest start that suits
+them (their service, their specialist or any, their part of the day) and that they may book
+under the client's rules: the bot books it for them as a hold (a booking row with
+``held_until``), written in this transaction, with the offer in the outbox. A hold is an active
+booking, so nobody else is offered it or can book it, and the next waiter is offered another
+start. Called at the end of the unit, after its own writes, so an offer never takes the time a
+move in the same unit is about to use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+
+from database.engine import Conn
+from database.repo import audit, bookings, clients, outbox, waitlist
+from domain.actors import SYSTEM
+from domain.bookings import Booking
+from domain.notices import NoticeKind
+from domain.outcomes import BookingResult
+from domain.reminders import OutboxRow
+from domain.rules import Rules
+from domain.waitlist import DayPart, WaitEntry, WaitStatus
+from services import placement
+from services.slots import free_starts
+from utils.timeutil import to_local
+
+logger = logging.getLogger(__name__)
+
+# (specialist, local day) a unit freed time for; specialist None: every specialist.
+Freed = tuple[int | None, date]
+
+
+def freed_by(rules: Rules, booking: Booking) -> Freed:
+    return booking.specialist_id, rules.local(booking.start).date()
+
+
+def offer_freed(conn: Conn, rules: Rules, now: datetime, freed: Iterable[Freed]) -> list[int]:
+    """Holds for the first waiters of the days freed; their ids."""
+    first, last = rules.bookable_days(now)
+    wanted: dict[date, set[int | None]] = {}
+    for specialist_id, day in freed:
+        if first <= day <= last:
+            wanted.setdefault(day, set()).add(specialist_id)
+    held: list[int] = []
+    for day, specialists in sorted(wanted.items()):
+        scope = None if None in specialists or len(specialists) > 1 else next(iter(specialists))
+        for entry in waitlist.waiting_on(conn, day, scope):
+            booking = hold_for(conn, rules, entry, now)
+            if booking is not None:
+                held.append(booking.id)
+    return held
+
+
+def offer_waited(
+    conn: Conn,
+    rules: Rules,
+    now: datetime,
+    specialist_id: int | None,
+    wanted: Callable[[date], bool],
+) -> list[int]:
+    """offer_freed() for the days someone waits for that a change of hours touched
+    (``wanted``): a day reopened, hours extended."""
+    days = [d for d in waitlist.days_waited(conn, rules.today(now)) if wanted(d)]
+    return offer_freed(conn, rules, now, [(specialist_id, d) for d in days])
+
+
+def hold_for(conn: Conn, rules: Rules, entry: WaitEntry, now: datetime) -> Booking | None:
+    """A hold on the earliest start of the entry's day that suits it, or None if there is none
+    (or the client may not book one now: blocked, at their limit)."""
+    client = clients.get(conn, entry.client_id)
+    if client is None or client.is_blocked:
+        return None
+    loaded = placement.load(
+        conn, rules, entry.service_id, entry.specialist_id, entry.day, entry.day, now
+    )
+    if loaded is None:
+        return None
+    starts = free_starts(entry.day, loaded.schedules, loaded.exceptions, loaded.query)
+    for start in starts:
+        if not suits(rules, start, entry.part):
+            continue
+        placed = placement.place(
+            conn, rules, entry.client_id, entry.service_id, start, entry.specialist_id, now, None
+        )
+        if isinstance(placed, BookingResult):
+            # The start is free (listed just now), so the refusal is about the client (the
+            # limit, a booking of theirs at that time): no other start will do either.
+            return None
+        return _hold(conn, rules, entry, placed, start, now)
+    return None
+
+
+def suits(rules: Rules, start: datetime, part: DayPart | None) -> bool:
+    """Whether a start lies in the part of the day a waiter asked for (any, with None)."""
+    local = to_local(rules.tz, start)
+    return part is None or part.holds(local.hour * 60 + local.minute)
+
+
+def _hold(
+    conn: Conn,
+    rules: Rules,
+    entry: WaitEntry,
+    placed: placement.Placed,
+    start: datetime,
+    now: datetime,
+) -> Booking:
+    service = placed.service
+    end = start + timedelta(minutes=service.duration_minutes)
+    booking = bookings.insert(
+        conn,
+        client_id=entry.client_id,
+        service=service,
+        specialist_id=placed.specialist_id,
+        start=start,
+        end=end,
+        busy_until=end + timedelta(minutes=service.buffer_minutes),
+        now=now,
+        held_until=rules.hold_until(now),
+    )
+    waitlist.set_status(
+        conn,
+        entry.id,
+        WaitStatus.OFFERED,
+        now,
+        only_from=(WaitStatus.WAITING,),
+        booking_id=booking.id,
+    )
+    outbox.insert(conn, booking.id, [OutboxRow.notice(NoticeKind.WAITLIST_OFFER, now)], now)
+    audit.record(
+        conn,
+        actor=SYSTEM,
+        action="booking.held",
+        entity="booking",
+        entity_id=booking.id,
+        now=now,
+        waitlist_id=entry.id,
+        start=start.isoformat(),
+    )
+    logger.info("waitlist %d: held booking %d", entry.id, booking.id)
+    return booking
