@@ -10,7 +10,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from config import Settings
-from handlers import booking, errors, my_bookings, registration, reminders, start
+from handlers import booking, errors, my_bookings, registration, reminders, start, waitlist
 from handlers.admin import router as admin
 from handlers.filters import inline
 from handlers.middlewares import (
@@ -32,10 +32,12 @@ COMMANDS = ("start", "book", "my", "help", "language")
 
 def get_routers() -> list[Router]:
     """Fresh client routers, in the order they are tried (the fallback router last)."""
+    booking_router = booking.make_router()
+    waitlist.register(booking_router)
     return [
         start.make_router(),
         registration.make_router(),
-        booking.make_router(),
+        booking_router,
         my_bookings.make_router(),
         reminders.make_router(),
         errors.make_router(),

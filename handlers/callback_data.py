@@ -218,3 +218,47 @@ STAFF_FLOW = (
     StaffConfirmCb,
     StaffNavCb,
 )
+
+
+# The waitlist (domain/waitlist.py): a day without free time, the part of the day asked for, the
+# offer of a held time, leaving.
+
+
+class WaitCb(CallbackData, prefix="wt"):
+    """Asks whether to be told when a time of ``day`` frees up."""
+
+    service: Id
+    specialist: Id
+    day: Day
+
+
+class WaitPart(StrEnum):
+    ANY = "any"
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+    EVENING = "evening"
+
+
+class JoinCb(CallbackData, prefix="wj"):
+    service: Id
+    specialist: Id
+    day: Day
+    part: WaitPart
+
+
+class OfferAction(StrEnum):
+    BOOK = "book"
+    NO = "no"
+
+
+class OfferCb(CallbackData, prefix="of"):
+    """Under a held time offered to a waiter."""
+
+    action: OfferAction
+    booking: Id
+
+
+class LeaveCb(CallbackData, prefix="wl"):
+    """Leave the waitlist (an entry of My bookings)."""
+
+    entry: Id

@@ -13,9 +13,11 @@ from domain.rules import Business
 from handlers.callback_data import BookingAction, BookingCb, Destination, Nav
 from handlers.common import alert, reply, show
 from handlers.views import my_bookings as views
+from handlers.views.base import Screen
 from handlers.views.booking import refusal_screen
 from services.booking import ClientBookingService
 from services.notifier import Notifier
+from services.waitlist import WaitlistService
 from utils.i18n import Translator
 
 
@@ -25,10 +27,11 @@ async def my_command(
     t: Translator,
     business: Business,
     booking: ClientBookingService,
+    waitlist: WaitlistService,
     state: FSMContext,
 ) -> None:
     await state.clear()
-    await reply(message, views.my_bookings_screen(t, business, await booking.upcoming(client.id)))
+    await reply(message, await _mine(t, business, booking, waitlist, client))
 
 
 async def my_button(
@@ -37,8 +40,20 @@ async def my_button(
     t: Translator,
     business: Business,
     booking: ClientBookingService,
+    waitlist: WaitlistService,
 ) -> None:
-    await show(callback, views.my_bookings_screen(t, business, await booking.upcoming(client.id)))
+    await show(callback, await _mine(t, business, booking, waitlist, client))
+
+
+async def _mine(
+    t: Translator,
+    business: Business,
+    booking: ClientBookingService,
+    waitlist: WaitlistService,
+    client: Client,
+) -> Screen:
+    upcoming = await booking.upcoming(client.id)
+    return views.my_bookings_screen(t, business, upcoming, await waitlist.of_client(client.id))
 
 
 async def ask_cancel(

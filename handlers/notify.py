@@ -37,6 +37,7 @@ from handlers.views.reminders import (
     reminder_keyboard,
     reminder_text,
 )
+from handlers.views.waitlist import offer_screen
 from services.clients import ClientService
 from utils.formatting import esc
 from utils.i18n import Translations
@@ -123,6 +124,10 @@ class TelegramOutbox:
         details = notice.details
         t = self.translations(details.client_language, self.default_language)
         client_id = details.booking.client_id
+        if notice.kind is NoticeKind.WAITLIST_OFFER:
+            screen = offer_screen(t, self.business, details)
+            await self._send(client_id, screen.text, screen.markup)
+            return
         if notice.kind not in BOOKED_CARDS:
             screen = client_notice(t, self.business, notice)
             await self._send(client_id, screen.text, screen.markup)

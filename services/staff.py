@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from database.engine import Conn, Database
-from database.repo import audit, bookings, locks, outbox, schedule
+from database.repo import audit, bookings, locks, outbox, schedule, waitlist
 from domain.actors import Actor, Role
 from domain.bookings import (
     DAY_OFF_REASON,
@@ -29,6 +29,7 @@ from domain.outcomes import (
 from domain.reminders import ReminderKind
 from domain.rules import Rules
 from domain.schedule import HoursScope, ScheduleException, closure, fits_hours
+from domain.waitlist import WaitDetails
 from services import changes, placement
 from services.booking import ClientBookingService
 from services.slots import hours_for_day
@@ -214,6 +215,10 @@ class StaffService:
         """Every booking starting on the local day, in time order, whatever its status."""
         start, end = day_bounds_utc(self.rules.tz, day)
         return await self.db.read(lambda c: bookings.starting_between(c, start, end), "agenda")
+
+    async def waiting(self, day: date) -> list[WaitDetails]:
+        """The day's waitlist, in line order (an offer in hand included)."""
+        return await self.db.read(lambda c: waitlist.of_day(c, day), "agenda.waitlist")
 
     async def active_on(self, day: date) -> list[BookingDetails]:
         """The active bookings starting on the local day, in time order."""

@@ -190,4 +190,3 @@ class WaitlistService:
 
     async def of_day(self, day: date) -> list[WaitDetails]:
         return await self.db.read(lambda c: waitlist.of_day(c, day), "waitlist.day")
-

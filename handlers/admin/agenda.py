@@ -16,6 +16,7 @@ from domain.rules import Business
 from handlers.admin import views as av
 from handlers.admin.args import MAX_TEXT, clean_text, parse_day, parse_id, words
 from handlers.admin.common import say, send, single_id, usage_error
+from handlers.admin.waitlist_views import waiting_text
 from handlers.callback_data import AdminBookingCb
 from handlers.common import alert, reply, show
 from handlers.views.base import Screen
@@ -30,8 +31,11 @@ async def _agenda(
     screens: list[Screen] = []
     for day in days:
         bookings = await staff.agenda(day)
-        if bookings or len(days) == 1:
+        waiting = await staff.waiting(day)
+        if bookings or waiting or len(days) == 1:
             screens += av.agenda_screens(t, business, day, bookings)
+        if waiting:
+            screens.append(Screen(waiting_text(t, day, waiting)))
     if not screens:
         first, last = days[0], days[-1]
         screens = [

@@ -38,7 +38,11 @@ def bad_args(t: Translator, command: str) -> str:
     return t("admin.bad_args", usage=usage(t, command))
 
 
-def status_text(t: Translator, status: BookingStatus, *, pending: bool = False) -> str:
+def status_text(
+    t: Translator, status: BookingStatus, *, pending: bool = False, held: bool = False
+) -> str:
+    if held and status is BookingStatus.ACTIVE:
+        return t("admin.status.held")
     if pending and status is BookingStatus.ACTIVE:
         return t("admin.status.pending")
     return {
@@ -72,7 +76,7 @@ def booking_line(
         phone=_phone(t, d.client_phone),
         service=esc(d.service_name),
         specialist=esc(d.specialist_name),
-        status=status_text(t, b.status, pending=b.is_pending),
+        status=status_text(t, b.status, pending=b.is_pending, held=b.is_held),
         confirmed=t("admin.confirmed.yes") if b.confirmed_at else t("admin.confirmed.no"),
     )
 
@@ -102,7 +106,7 @@ def card_keyboard(t: Translator, booking: Booking) -> InlineKeyboardMarkup | Non
     Move while the booking is active."""
     if booking.is_pending:
         return keyboard(_decision(t, booking.id))
-    if not booking.is_active:
+    if not booking.is_active or booking.is_held:  # a hold is the waiter's to take or decline
         return None
     cancel = button(
         t("admin.button.cancel", id=booking.id),
@@ -116,6 +120,8 @@ def booking_buttons(t: Translator, booking: Booking) -> list[InlineKeyboardButto
     (bookings close by themselves when they end): No-show, so a client who did not come is
     still recorded as such. Otherwise none."""
     booking_id = booking.id
+    if booking.is_held:  # the waiter's to take or decline
+        return []
     if booking.is_pending:
         return [*_decision(t, booking_id), _move(t, booking_id)]
     no_show = button(
@@ -219,7 +225,7 @@ def booking_card(t: Translator, business: Business, d: BookingDetails) -> Screen
         client_id=b.client_id,
         phone=_phone(t, d.client_phone),
         price=money(b.price, business.currency, t.language),
-        status=status_text(t, b.status, pending=b.is_pending),
+        status=status_text(t, b.status, pending=b.is_pending, held=b.is_held),
         confirmed=t("admin.confirmed.yes") if b.confirmed_at else t("admin.confirmed.no"),
     )
     if b.status is BookingStatus.CANCELLED:

@@ -31,7 +31,7 @@ from handlers.callback_data import (
     StaffNavCb,
     StaffServiceCb,
 )
-from handlers.views import steps
+from handlers.views import steps, waitlist
 from handlers.views.base import Screen, button, keyboard, pack_month
 from handlers.views.menu import contacts_line
 from services.ics import appointment_ics
@@ -139,9 +139,12 @@ def calendar_screen(
             else:
                 # U+0336 strikes the number through: visibly closed, still readable. Staff may
                 # still open it, for the times outside the working hours.
-                closed = (
-                    Noop(why=Label.CLOSED_DAY) if sel.for_client is None else steps.day_cb(sel, day)
-                )
+                # A client may ask to be told when a time of a bookable day frees up.
+                closed: CallbackData = Noop(why=Label.CLOSED_DAY)
+                if sel.for_client is not None:
+                    closed = steps.day_cb(sel, day)
+                elif sel.moving is None and first <= day <= last:
+                    closed = waitlist.wait_cb(sel, day)
                 row.append(button("\u0336".join(str(day.day)) + "\u0336", closed))
         rows.append(row)
     nav = []
@@ -196,6 +199,8 @@ def times_screen(
         if sel.for_client is not None:  # the explicit way to the times outside the hours
             outside = steps.day_cb(replace(sel, outside_hours=True), day)
             rows.append([button(t("admin.book.outside_button"), outside)])
+        elif not starts and sel.moving is None:  # a client may wait for a time to free up
+            rows.append([waitlist.notify_button(t, sel, day)])
     rows.append([button(t("nav.back"), back), button(t("nav.cancel"), steps.leave(sel))])
     text = _header(t, business, sel) + "\n\n" + (notice + "\n\n" if notice else "") + body
     return Screen(text, keyboard(*rows))

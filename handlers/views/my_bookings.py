@@ -6,16 +6,23 @@ from collections.abc import Sequence
 
 from domain.bookings import BookingDetails
 from domain.rules import Business
+from domain.waitlist import WaitDetails
 from handlers.callback_data import BookingAction, BookingCb, Destination, Nav
 from handlers.views.base import Screen, button, keyboard
+from handlers.views.waitlist import offer_buttons, waiting_lines
 from utils.formatting import esc, hhmm
 from utils.i18n import Translator
 
 
 def my_bookings_screen(
-    t: Translator, business: Business, bookings: Sequence[BookingDetails]
+    t: Translator,
+    business: Business,
+    bookings: Sequence[BookingDetails],
+    waiting: Sequence[WaitDetails] = (),
 ) -> Screen:
-    if not bookings:
+    """The client's upcoming bookings with Move and Cancel (a time held for them from the
+    waitlist with Book and No thanks), then the days they wait for with Leave."""
+    if not bookings and not waiting:
         return Screen(
             t("my.empty"),
             keyboard(
@@ -37,6 +44,11 @@ def my_bookings_screen(
             service=esc(d.service_name),
             specialist=esc(d.specialist_name),
         )
+        if d.booking.held_until is not None:
+            until = hhmm(business.local(d.booking.held_until))
+            lines.append(item + t("wait.my_held", until=until))
+            rows.append(offer_buttons(t, d.booking.id, n))
+            continue
         lines.append(item + t("my.pending") if d.booking.is_pending else item)
         rows.append(
             [
@@ -49,6 +61,10 @@ def my_bookings_screen(
                 ),
             ]
         )
+    if waiting:
+        waits, leave = waiting_lines(t, list(waiting), len(bookings) + 1)
+        lines += ["", t("wait.my_title"), *waits]
+        rows += leave
     rows.append(
         [
             button(t("menu.book"), Nav(to=Destination.BOOK)),
