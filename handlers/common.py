@@ -48,8 +48,9 @@ def split_screen(screen: Screen, limit: int = MESSAGE_LIMIT) -> list[Screen]:
     return [Screen(p) for p in parts[:-1]] + [Screen(parts[-1], screen.markup)]
 
 
-async def show(callback: CallbackQuery, screen: Screen) -> None:
-    """Replace the pressed message with ``screen`` and stop the button's spinner."""
+async def show(callback: CallbackQuery, screen: Screen, toast: str | None = None) -> None:
+    """Replace the pressed message with ``screen`` and stop the button's spinner (with a short
+    ``toast`` over the chat, if given)."""
     first, *rest = split_screen(screen)
     message = callback.message
     chat_id = message.chat.id if message is not None else callback.from_user.id
@@ -70,7 +71,7 @@ async def show(callback: CallbackQuery, screen: Screen) -> None:
         await callback.bot.send_message(  # type: ignore[union-attr]
             chat_id, part.text, reply_markup=part.markup
         )
-    await callback.answer()
+    await callback.answer(toast)
 
 
 async def reply(message: Message, screen: Screen) -> None:

@@ -31,7 +31,7 @@ async def my_command(
     state: FSMContext,
 ) -> None:
     await state.clear()
-    await reply(message, await _mine(t, business, booking, waitlist, client))
+    await reply(message, await mine_screen(t, business, booking, waitlist, client))
 
 
 async def my_button(
@@ -42,10 +42,10 @@ async def my_button(
     booking: ClientBookingService,
     waitlist: WaitlistService,
 ) -> None:
-    await show(callback, await _mine(t, business, booking, waitlist, client))
+    await show(callback, await mine_screen(t, business, booking, waitlist, client))
 
 
-async def _mine(
+async def mine_screen(
     t: Translator,
     business: Business,
     booking: ClientBookingService,

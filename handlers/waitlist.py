@@ -16,8 +16,8 @@ from domain.waitlist import WaitOutcome
 from handlers.booking import Walk, bookable, select, times
 from handlers.callback_data import JoinCb, LeaveCb, OfferAction, OfferCb, WaitCb
 from handlers.common import alert, show
+from handlers.my_bookings import mine_screen
 from handlers.views import booking as booking_views
-from handlers.views import my_bookings as my_views
 from handlers.views import waitlist as views
 from handlers.views.base import unpack_day
 from services.booking import ClientBookingService
@@ -132,11 +132,8 @@ async def leave(
     if await waitlist.leave(callback_data.entry, client.id) is not WaitOutcome.LEFT:
         await alert(callback, t("alert.stale"))
         return
-    await callback.answer(t("wait.left"))
-    screen = my_views.my_bookings_screen(
-        t, business, await booking.upcoming(client.id), await waitlist.of_client(client.id)
-    )
-    await show(callback, screen)
+    screen = await mine_screen(t, business, booking, waitlist, client)
+    await show(callback, screen, t("wait.left"))
 
 
 def _why(t: Translator, outcome: Outcome) -> str:
