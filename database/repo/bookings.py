@@ -284,12 +284,12 @@ def load_by_specialist(
 def complete_ended(conn: Conn, moment: datetime, limit: int) -> list[int]:
     """Active bookings that ended by ``moment`` become completed (at most ``limit``); returns
     their ids. Guarded by the status, so two processes never complete one booking twice. A
-    pending one is never a visit: it is declined when its start comes (services/jobs.py)."""
+    pending one, or a hold, is never a visit: declined when its start comes, expired."""
     found = conn.execute(
         """UPDATE bookings SET status = 'completed', updated_at = ?
-           WHERE status = 'active' AND awaiting_approval = 0 AND id IN (
+           WHERE status = 'active' AND awaiting_approval = 0 AND held_until IS NULL AND id IN (
                SELECT id FROM bookings WHERE status = 'active' AND end_at <= ?
-                 AND awaiting_approval = 0
+                 AND awaiting_approval = 0 AND held_until IS NULL
                ORDER BY end_at LIMIT ?)
            RETURNING id""",
         (to_ts(moment), to_ts(moment), limit),
