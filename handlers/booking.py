@@ -283,11 +283,20 @@ async def confirm(
         screen = views.refusal_screen(t, business, result.outcome, moving=bool(cb.moving))
         await show(callback, screen)
         return
-    booking_id, answered = result.booking.id, False
+    walk = Walk(t, business, booking, client)
+    await answer_booked(callback, walk, notifier, result.booking.id, moved=bool(cb.moving))
+
+
+async def answer_booked(
+    callback: CallbackQuery, walk: Walk, notifier: Notifier, booking_id: int, *, moved: bool
+) -> None:
+    """The booked card (and the .ics) in place of the pressed message, then the change's
+    notices (Confirm, and Book under a waitlist offer)."""
+    t, business, answered = walk.t, walk.business, False
     try:
-        details = await booking.get(booking_id)
+        details = await walk.booking.get(booking_id)
         assert details is not None
-        await show(callback, views.booked_screen(t, business, details, moved=bool(cb.moving)))
+        await show(callback, views.booked_screen(t, business, details, moved=moved))
         answered = True
         # A pending booking gets its calendar file with the staff's Approve.
         if isinstance(callback.message, Message) and not details.booking.is_pending:

@@ -7,13 +7,13 @@ Registered on the booking router (``register``): no router level of its own to w
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
 from domain.clients import Client
 from domain.outcomes import Outcome
 from domain.rules import Business
 from domain.waitlist import WaitOutcome
-from handlers.booking import Walk, bookable, select, times
+from handlers.booking import Walk, answer_booked, bookable, select, times
 from handlers.callback_data import JoinCb, LeaveCb, OfferAction, OfferCb, WaitCb
 from handlers.common import alert, show
 from handlers.my_bookings import mine_screen
@@ -93,17 +93,8 @@ async def book_offer(
     if result.outcome is not Outcome.BOOKED:
         await alert(callback, _why(t, result.outcome))
         return
-    answered = False
-    try:
-        details = await booking.get(booking_id)
-        assert details is not None
-        await show(callback, booking_views.booked_screen(t, business, details, moved=False))
-        answered = True
-        if isinstance(callback.message, Message) and not details.booking.is_pending:
-            ics = booking_views.ics_file(t, business, details)
-            await callback.message.answer_document(ics, caption=t("book.ics_caption"))
-    finally:
-        await notifier.after(booking_id, answered=answered)
+    walk = Walk(t, business, booking, client)
+    await answer_booked(callback, walk, notifier, booking_id, moved=False)
 
 
 async def no_thanks(

@@ -16,7 +16,6 @@ from domain.bookings import RESCHEDULED_REASON, Booking, BookingStatus
 from domain.clients import Standing
 from domain.outcomes import BookingResult, Outcome
 from domain.rules import Rules
-from domain.waitlist import WaitStatus
 from services import holds
 from services.placement import Placed, place
 
@@ -129,10 +128,7 @@ def cancel_in_tx(
         return None
     outbox.void_pending(conn, booking.id, f"booking cancelled ({reason or '-'})", now)
     if booking.held_until is not None:  # a hold the staff cancelled (a day off): that turn ends
-        entry = waitlist.of_hold(conn, booking.id)
-        if entry is not None:
-            live = (WaitStatus.OFFERED,)
-            waitlist.set_status(conn, entry.id, WaitStatus.PASSED, now, only_from=live)
+        waitlist.end_turn(conn, booking.id, now)
     # A pending booking's specialist never heard of it.
     tell_specialist = tell_specialist and not booking.awaiting_approval
     if tell_specialist and accounts.account_of(conn, booking.specialist_id) is not None:

@@ -2,7 +2,8 @@
 per day and per weekday-hour how full the schedule was.
 
 ``StatsService.stats`` returns one ``Stats``; /stats renders its text and its chart from that one
-value (handlers/admin/views.stats_text, handlers/admin/chart.chart_data), so they cannot differ.
+value (handlers/admin/report_views.stats_text, handlers/admin/chart.chart_data), so they cannot
+differ.
 """
 
 from __future__ import annotations

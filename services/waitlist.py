@@ -31,10 +31,7 @@ def release_in_tx(
     taken = waitlist.take_hold(conn, booking_id, now)
     if taken is None:
         return None
-    entry = waitlist.of_hold(conn, booking_id)
-    if entry is not None:
-        live = (WaitStatus.OFFERED,)
-        waitlist.set_status(conn, entry.id, WaitStatus.PASSED, now, only_from=live)
+    waitlist.end_turn(conn, booking_id, now)
     # Taken above, so the cancel cannot find it changed; its specialist never heard of it.
     cancelled = changes.cancel_in_tx(conn, taken, actor, reason, now, tell_specialist=False)
     assert cancelled is not None

@@ -15,7 +15,7 @@ from pytz.tzinfo import BaseTzInfo
 
 from database.engine import Database
 from domain.rules import Business, Rules
-from handlers.admin import views as av
+from handlers.admin import report_views
 from handlers.admin.chart import HEIGHT, WIDTH, ChartData, chart_data, render_png
 from services.booking import ClientBookingService
 from services.stats import Stats, StatsService
@@ -110,7 +110,7 @@ async def test_the_chart_draws_the_texts_numbers(
 ) -> None:
     stats = await two_days(db, booking, add_service, tz)
     t = TR("ru")
-    text = av.stats_text(t, business, stats)
+    text = report_views.stats_text(t, business, stats)
     data = chart_data(t, business, stats)
     assert data is not None
 
@@ -136,13 +136,13 @@ async def test_english_labels_and_a_range_without_bookings(
     t = TR("en")
     assert [(d.bookings, d.revenue) for d in stats.daily] == [(0, 0), (0, 0)]
     assert chart_data(t, business, stats) is None  # nothing to draw
-    text = av.stats_text(t, business, stats)
+    text = report_views.stats_text(t, business, stats)
     assert "Schedule filled: 0% (0 h booked of 16 h worked)" in text
 
 
 def test_days_without_working_hours_say_so(business: Business) -> None:
     empty = Stats(WED, WED, 0, 0, 0, 0, 0, 0, 0, [], [], [])
-    assert "no working hours on these days" in av.stats_text(TR("en"), business, empty)
+    assert "no working hours on these days" in report_views.stats_text(TR("en"), business, empty)
 
 
 # ------------------------------------------------------------------ in the admin chat

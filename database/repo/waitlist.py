@@ -96,6 +96,16 @@ def set_status(
     return int(cur.rowcount) == 1
 
 
+def end_turn(conn: Conn, booking_id: int, now: datetime) -> None:
+    """The waiter whose hold this was has had their turn (they declined, it expired, the staff
+    closed the day)."""
+    conn.execute(
+        "UPDATE waitlist SET status = 'passed', updated_at = ?"
+        " WHERE booking_id = ? AND status = 'offered'",
+        (to_ts(now), booking_id),
+    )
+
+
 def take_hold(
     conn: Conn, booking_id: int, now: datetime, *, awaiting_approval: bool = False
 ) -> Booking | None:

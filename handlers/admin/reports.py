@@ -8,7 +8,7 @@ from aiogram.filters import CommandObject
 from aiogram.types import BufferedInputFile, Message
 
 from domain.rules import Business
-from handlers.admin import views as av
+from handlers.admin import report_views
 from handlers.admin.args import parse_id, parse_range, words
 from handlers.admin.chart import chart_data, render_png
 from handlers.admin.common import say, usage_error
@@ -41,7 +41,7 @@ async def client_command(
     history = await staff.history(client.id)
     notes_of = await notes.of_client(client.id)
     summary = client_summary(history)
-    await say(message, av.client_text(t, business, client, summary, history, notes_of))
+    await say(message, report_views.client_text(t, business, client, summary, history, notes_of))
 
 
 async def stats_command(
@@ -57,7 +57,7 @@ async def stats_command(
         await usage_error(message, t, command)
         return
     numbers = await stats.stats(*days)
-    text = av.stats_text(t, business, numbers)
+    text = report_views.stats_text(t, business, numbers)
     figures = chart_data(t, business, numbers)
     if figures is None:
         await say(message, text + "\n\n" + t("admin.stats.no_chart"))

@@ -6,19 +6,15 @@ from collections.abc import Sequence
 from datetime import date
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from babel.numbers import format_decimal, format_percent
 
 from domain.actors import Role
 from domain.bookings import Booking, BookingDetails, BookingStatus, Session, sessions
 from domain.catalog import Service, ServiceInfo, SpecialistInfo
-from domain.clients import Client, ClientNote
 from domain.rules import Business
 from handlers.callback_data import AdminAction, AdminBookingCb
 from handlers.views.base import Screen, button, keyboard
 from services.specialists import Removal, RemovalResult
-from services.stats import ClientSummary, Stats
 from utils.formatting import day_short, esc, hhmm, money
-from utils.hours import WEEKDAYS
 from utils.i18n import Translator
 
 # Bookings per agenda message: keeps each under Telegram's 4096 characters and 100 buttons.
@@ -58,7 +54,7 @@ def client_label(name: str, username: str | None) -> str:
     return f"{label} @{esc(username)}" if username else label
 
 
-def _phone(t: Translator, phone: str | None) -> str:
+def phone_text(t: Translator, phone: str | None) -> str:
     return esc(phone) if phone else t("admin.no_phone")
 
 
@@ -73,7 +69,7 @@ def booking_line(
         id=b.id,
         time=when,
         client=client_label(d.client_name, d.client_username),
-        phone=_phone(t, d.client_phone),
+        phone=phone_text(t, d.client_phone),
         service=esc(d.service_name),
         specialist=esc(d.specialist_name),
         status=status_text(t, b.status, pending=b.is_pending, held=b.is_held),
@@ -203,7 +199,7 @@ def attendee_line(t: Translator, d: BookingDetails) -> str:
         "admin.agenda.attendee",
         id=b.id,
         client=client_label(d.client_name, d.client_username),
-        phone=_phone(t, d.client_phone),
+        phone=phone_text(t, d.client_phone),
         status=status_text(t, b.status),
         confirmed=t("admin.confirmed.yes") if b.confirmed_at else t("admin.confirmed.no"),
     )
@@ -223,7 +219,7 @@ def booking_card(t: Translator, business: Business, d: BookingDetails) -> Screen
         specialist=esc(d.specialist_name),
         client=client_label(d.client_name, d.client_username),
         client_id=b.client_id,
-        phone=_phone(t, d.client_phone),
+        phone=phone_text(t, d.client_phone),
         price=money(b.price, business.currency, t.language),
         status=status_text(t, b.status, pending=b.is_pending, held=b.is_held),
         confirmed=t("admin.confirmed.yes") if b.confirmed_at else t("admin.confirmed.no"),
@@ -318,104 +314,8 @@ def removal_text(t: Translator, specialist_id: int, removed: RemovalResult) -> s
     }[removed.outcome]()
 
 
-def client_text(
-    t: Translator,
-    business: Business,
-    client: Client,
-    summary: ClientSummary,
-    history: Sequence[BookingDetails],
-    notes: Sequence[ClientNote] = (),
-) -> str:
-    lines = [
-        t(
-            "admin.client.card",
-            name=esc(client.name or client.first_name) or "—",
-            username=f"@{esc(client.username)}" if client.username else "",
-            id=client.id,
-            phone=_phone(t, client.phone),
-            language=client.language or "—",
-            bookings=summary.bookings,
-            upcoming=summary.upcoming,
-            completed=summary.completed,
-            no_shows=summary.no_shows,
-            by_client=summary.cancelled_by_client,
-            by_admin=summary.cancelled_by_admin,
-        )
-    ]
-    lines.append(ratings_line(t, summary.ratings, summary.rating_average))
-    if not client.is_reachable:
-        lines.append(t("admin.client.blocked"))
-    if client.blocked_at is not None:
-        since = business.local(client.blocked_at).date()
-        lines.append(t("admin.client.booking_blocked", day=since))
-        if client.block_reason:
-            lines.append(t("admin.block.reason", reason=esc(client.block_reason)))
-    if notes:
-        lines += ["", t("admin.client.notes")]
-        lines += [note_line(t, business, note) for note in notes]
-    if history:
-        lines += ["", t("admin.client.recent")]
-        lines += [booking_line(t, business, d, with_day=True) for d in history[:10]]
-    return "\n".join(lines)
-
-
-def note_line(t: Translator, business: Business, note: ClientNote) -> str:
-    written = business.local(note.created_at)
-    return t(
-        "admin.note.line",
-        day=day_short(written.date(), t.language),
-        time=hhmm(written),
-        author=note.author_id or "—",
-        text=esc(note.text),
-    )
-
-
 def with_note(t: Translator, text: str, d: BookingDetails) -> str:
     """A booking card for the staff, with their latest note about the client."""
     if d.client_note is None:
         return text
     return text + "\n" + t("admin.card.note", note=esc(d.client_note))
-
-
-def ratings_line(t: Translator, count: int, average: float | None) -> str:
-    if average is None:
-        return t("admin.ratings.none")
-    return t("admin.ratings.line", count=count, average=f"{average:.1f}")
-
-
-def stats_text(t: Translator, business: Business, stats: Stats) -> str:
-    def top(items: Sequence[tuple[str, int]]) -> str:
-        return ", ".join(f"{esc(name)} ({count})" for name, count in items) or "—"
-
-    text = t(
-        "admin.stats.text",
-        first=stats.first.isoformat(),
-        last=stats.last.isoformat(),
-        bookings=stats.bookings,
-        active=stats.active,
-        completed=stats.completed,
-        no_shows=stats.no_shows,
-        by_client=stats.cancelled_by_client,
-        by_admin=stats.cancelled_by_admin,
-        revenue=money(stats.revenue, business.currency, t.language),
-        services=top(stats.services),
-        weekdays=top([(WEEKDAYS[d], n) for d, n in stats.weekdays]),
-        hours=top([(f"{h:02d}:00", n) for h, n in stats.hours]),
-    )
-    ratings = ratings_line(t, stats.ratings, stats.rating_average)
-    return "\n".join([text, fill_line(t, stats), ratings])
-
-
-def fill_line(t: Translator, stats: Stats) -> str:
-    """Booked / working hours over the range: the heatmap's numbers summed."""
-    fill = stats.fill
-    if fill is None:
-        return t("admin.stats.no_hours")
-    booked = sum(map(sum, stats.load.booked)) / 60
-    working = sum(map(sum, stats.load.working)) / 60
-    return t(
-        "admin.stats.fill",
-        percent=format_percent(fill, locale=t.language),
-        booked=format_decimal(round(booked, 1), locale=t.language),
-        working=format_decimal(round(working, 1), locale=t.language),
-    )
