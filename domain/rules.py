@@ -108,9 +108,9 @@ class Rules:
             return True
         return self.approval is Approval.NEW_CLIENTS and not standing.visited
 
-    def hold_until(self, now: datetime) -> datetime:
-        """Until when a time offered to a waiter now is theirs alone."""
-        return now + timedelta(minutes=self.waitlist_hold_minutes)
+    def hold_until(self, now: datetime, start: datetime) -> datetime:
+        """Until when a time offered to a waiter now is theirs alone: never past its start."""
+        return min(now + timedelta(minutes=self.waitlist_hold_minutes), start)
 
     def approval_overdue_before(self, now: datetime) -> datetime:
         """Pending bookings made before this are declined by themselves (so are those whose

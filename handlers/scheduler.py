@@ -74,15 +74,20 @@ def start_scheduler(
     async def tick() -> None:
         health.beat("scheduler")
         with in_flight.track():
-            try:
-                # Before closing past bookings: a pending one whose start came is declined,
-                # never completed.
-                await container.approvals.decline_overdue()
-                await container.waitlist.expire_holds()
-                await container.jobs.complete_past()
-                await container.outbox.dispatch_due(channel)
-            except Exception:  # logged (and sent to Sentry); the next tick tries again
-                logger.exception("reminder tick failed")
+            # Each job on its own: one failing never keeps the others (the outbox above all)
+            # from running. Pending requests and holds are settled before past bookings are
+            # closed: a pending one whose start came is declined, never completed.
+            jobs = (
+                container.approvals.decline_overdue,
+                container.waitlist.expire_holds,
+                container.jobs.complete_past,
+                lambda: container.outbox.dispatch_due(channel),
+            )
+            for job in jobs:
+                try:
+                    await job()
+                except Exception:  # logged (and sent to Sentry); the next tick tries again
+                    logger.exception("a scheduler job failed")
         health.beat("scheduler")
 
     async def ping() -> None:

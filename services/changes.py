@@ -129,8 +129,9 @@ def cancel_in_tx(
     outbox.void_pending(conn, booking.id, f"booking cancelled ({reason or '-'})", now)
     if booking.held_until is not None:  # a hold the staff cancelled (a day off): that turn ends
         waitlist.end_turn(conn, booking.id, now)
-    # A pending booking's specialist never heard of it.
-    tell_specialist = tell_specialist and not booking.awaiting_approval
+    # A pending booking's specialist never heard of it (the row as it was cancelled: an Approve
+    # may have landed since the caller read it).
+    tell_specialist = tell_specialist and not cancelled.awaiting_approval
     if tell_specialist and accounts.account_of(conn, booking.specialist_id) is not None:
         outbox.insert(conn, booking.id, [Rules.specialist_card(now, cancelled=True)], now)
     audit.record(
@@ -214,6 +215,9 @@ def reschedule(
     previous = cancel_in_tx(conn, old, actor, RESCHEDULED_REASON, now, tell_specialist=elsewhere)
     if previous is None:  # moved or cancelled by another transaction meanwhile
         return refused(Outcome.NOT_ACTIVE, bookings.get(conn, booking_id))
-    booking = insert(conn, rules, old.client_id, placed, new_start, now, actor, old.id, client)
+    # A client's move of a confirmed booking stays confirmed (waiting for approval, and being
+    # declined, would lose the time they had); a pending one's move waits again.
+    asks = client if old.awaiting_approval else None
+    booking = insert(conn, rules, old.client_id, placed, new_start, now, actor, old.id, asks)
     holds.offer_freed(conn, rules, now, [holds.freed_by(rules, previous)])
     return BookingResult(Outcome.RESCHEDULED, booking, previous)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from database.engine import Conn
@@ -28,7 +29,7 @@ from domain.rules import Rules
 from domain.waitlist import DayPart, WaitEntry, WaitStatus
 from services import placement
 from services.slots import free_starts
-from utils.timeutil import to_local
+from utils.timeutil import day_bounds_utc, to_local
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,9 @@ def freed_by(rules: Rules, booking: Booking) -> Freed:
 
 
 def offer_freed(conn: Conn, rules: Rules, now: datetime, freed: Iterable[Freed]) -> list[int]:
-    """Holds for the first waiters of the days freed; their ids."""
+    """Holds for the first waiters of the days freed; their ids. Placed under the client's
+    rules (the lead time, the per-client limit) whoever freed the time: a staff move too."""
+    rules = replace(rules, staff_booking=False)
     first, last = rules.bookable_days(now)
     wanted: dict[date, set[int | None]] = {}
     for specialist_id, day in freed:
@@ -70,27 +73,52 @@ def offer_waited(
     return offer_freed(conn, rules, now, [(specialist_id, d) for d in days])
 
 
-def hold_for(conn: Conn, rules: Rules, entry: WaitEntry, now: datetime) -> Booking | None:
-    """A hold on the earliest start of the entry's day that suits it, or None if there is none
-    (or the client may not book one now: blocked, at their limit)."""
-    client = clients.get(conn, entry.client_id)
-    if client is None or client.is_blocked:
-        return None
-    loaded = placement.load(
-        conn, rules, entry.service_id, entry.specialist_id, entry.day, entry.day, now
-    )
+def suitable_starts(
+    conn: Conn,
+    rules: Rules,
+    service_id: int,
+    specialist_id: int | None,
+    day: date,
+    part: DayPart | None,
+    now: datetime,
+) -> list[datetime] | None:
+    """The day's free starts in the part of the day asked for, earliest first (what joining
+    refuses when there is one, and what a hold is placed on); None if the service cannot be
+    booked at all."""
+    loaded = placement.load(conn, rules, service_id, specialist_id, day, day, now)
     if loaded is None:
         return None
-    starts = free_starts(entry.day, loaded.schedules, loaded.exceptions, loaded.query)
-    for start in starts:
-        if not suits(rules, start, entry.part):
-            continue
+    found = free_starts(day, loaded.schedules, loaded.exceptions, loaded.query)
+    return [start for start in found if suits(rules, start, part)]
+
+
+def hold_for(conn: Conn, rules: Rules, entry: WaitEntry, now: datetime) -> Booking | None:
+    """A hold on the earliest start of the entry's day that suits it, or None if there is none
+    (or the client may not book one now: blocked, unreachable, at their limit, or booked that
+    day already, which ends their wait)."""
+    client = clients.get(conn, entry.client_id)
+    if client is None or client.is_blocked or not client.is_reachable:
+        return None
+    start_of_day, end_of_day = day_bounds_utc(rules.tz, entry.day)
+    if bookings.has_active(conn, entry.client_id, entry.service_id, start_of_day, end_of_day):
+        waitlist.set_status(conn, entry.id, WaitStatus.BOOKED, now, only_from=(WaitStatus.WAITING,))
+        return None
+    starts = suitable_starts(
+        conn, rules, entry.service_id, entry.specialist_id, entry.day, entry.part, now
+    )
+    for start in starts or []:
         placed = placement.place(
             conn, rules, entry.client_id, entry.service_id, start, entry.specialist_id, now, None
         )
         if isinstance(placed, BookingResult):
             # The start is free (listed just now), so the refusal is about the client (the
             # limit, a booking of theirs at that time): no other start will do either.
+            return None
+        # Claimed under the client's lock (PostgreSQL): another unit offering this day at the
+        # same time has either offered this entry already or will find it claimed.
+        if not waitlist.set_status(
+            conn, entry.id, WaitStatus.OFFERED, now, only_from=(WaitStatus.WAITING,)
+        ):
             return None
         return _hold(conn, rules, entry, placed, start, now)
     return None
@@ -121,16 +149,9 @@ def _hold(
         end=end,
         busy_until=end + timedelta(minutes=service.buffer_minutes),
         now=now,
-        held_until=rules.hold_until(now),
+        held_until=rules.hold_until(now, start),
     )
-    waitlist.set_status(
-        conn,
-        entry.id,
-        WaitStatus.OFFERED,
-        now,
-        only_from=(WaitStatus.WAITING,),
-        booking_id=booking.id,
-    )
+    waitlist.attach_hold(conn, entry.id, booking.id)
     outbox.insert(conn, booking.id, [OutboxRow.notice(NoticeKind.WAITLIST_OFFER, now)], now)
     audit.record(
         conn,

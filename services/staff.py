@@ -178,7 +178,8 @@ class StaffService:
                 told = rules.notices_after_cancel(
                     actor, closed.reason if closed else None, now, day_off=closed is not None
                 )
-                outbox.insert(conn, details.booking.id, told, now)
+                if details.booking.held_until is None:  # a hold's waiter never had a booking
+                    outbox.insert(conn, details.booking.id, told, now)
                 after = bookings.details(conn, details.booking.id)
                 assert after is not None
                 cancelled.append(after)

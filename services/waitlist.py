@@ -18,8 +18,7 @@ from domain.bookings import HOLD_DECLINED_REASON, HOLD_EXPIRED_REASON, Booking
 from domain.outcomes import BookingResult, Outcome
 from domain.rules import Rules
 from domain.waitlist import DayPart, WaitDetails, WaitOutcome, WaitStatus
-from services import changes, holds, placement
-from services.slots import free_starts
+from services import changes, holds
 from utils.timeutil import Clock, system_clock
 
 
@@ -62,11 +61,10 @@ class WaitlistService:
             if client is not None and client.blocked:
                 return WaitOutcome.BLOCKED
             first, last = rules.bookable_days(now)
-            loaded = placement.load(conn, rules, service_id, specialist_id, day, day, now)
-            if loaded is None or not first <= day <= last:
+            starts = holds.suitable_starts(conn, rules, service_id, specialist_id, day, part, now)
+            if starts is None or not first <= day <= last:
                 return WaitOutcome.NOT_BOOKABLE
-            found = free_starts(day, loaded.schedules, loaded.exceptions, loaded.query)
-            if any(holds.suits(rules, start, part) for start in found):
+            if starts:
                 return WaitOutcome.HAS_TIME
             entry = waitlist.join(conn, client_id, service_id, specialist_id, day, part, now)
             if entry is None:
@@ -118,6 +116,10 @@ class WaitlistService:
                 entry = waitlist.of_hold(conn, booking_id)
                 if booking.is_active and entry is not None and entry.status is WaitStatus.BOOKED:
                     return BookingResult(Outcome.ALREADY_BOOKED, booking)  # a double click
+                return BookingResult(Outcome.OFFER_GONE, booking)
+            assert booking.held_until is not None
+            if booking.held_until <= now:  # expired, and the job has not come round yet
+                release_in_tx(conn, rules, booking_id, SYSTEM, HOLD_EXPIRED_REASON, now)
                 return BookingResult(Outcome.OFFER_GONE, booking)
             client = changes.standing(conn, rules, actor, client_id, now)
             assert client is not None

@@ -392,3 +392,25 @@ async def test_per_service_approval_is_stored_and_read(
     assert plain.booking is not None and not plain.booking.is_pending
     with pytest.raises(Exception, match=r"(?i)check"):  # only on / off / NULL are stored
         await catalog.update(service.id, OLGA, approval="maybe")
+
+
+async def test_a_clients_move_keeps_a_confirmed_booking_confirmed(
+    booking: ClientBookingService,
+    approvals: ApprovalService,
+    add_service: AddService,
+    db: Database,
+    tz: BaseTzInfo,
+) -> None:
+    """Under APPROVAL=all a confirmed booking moved by its client stays confirmed (a decline of
+    the move would lose the time they had); a pending one's move waits again."""
+    booking_id = await pending_booking(booking, await add_service(), tz)
+    moved = await booking.reschedule(booking_id, at(tz, WED, "11:00"), ALICE)
+    assert moved.booking is not None and moved.booking.is_pending
+    assert (await approvals.approve(moved.booking.id, OLGA)).outcome is Outcome.APPROVED
+
+    again = await booking.reschedule(moved.booking.id, at(tz, THU, "10:00"), ALICE)
+
+    assert again.outcome is Outcome.RESCHEDULED and again.booking is not None
+    assert not again.booking.is_pending
+    kinds = await rows(db, "SELECT kind FROM reminders WHERE booking_id = ?", again.booking.id)
+    assert "card_approval" not in {k[0] for k in kinds}

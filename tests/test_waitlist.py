@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -291,3 +292,78 @@ async def test_the_staff_cannot_cancel_a_hold_as_a_booking(
     refused = await staff.cancel(hold, ADMIN)
     assert refused.outcome is Outcome.NOT_ACTIVE
     assert await live_holds(db) != []
+
+
+async def test_a_staff_move_offers_under_the_clients_rules(
+    db: Database,
+    rules: Rules,
+    clock: FakeClock,
+    waitlist: WaitlistService,
+    full_wednesday: tuple[Service, int],
+    tz: BaseTzInfo,
+) -> None:
+    """The staff may book a start half an hour away; a waiter is never held one: the time a
+    staff move frees is offered under the client's lead time (60 minutes here)."""
+    service, ann_booking = full_wednesday
+    await waitlist.join(BOB, service.id, None, WED, None)
+    clock.set(at(tz, WED, "09:30"))
+    staff = StaffService(db, rules, clock)
+
+    moved = await staff.reschedule(ann_booking, at(tz, THU, "10:00"), ADMIN)
+
+    assert moved.outcome is Outcome.RESCHEDULED
+    assert await live_holds(db) == []
+
+
+async def test_no_offer_to_a_waiter_who_booked_the_day_or_left_after_the_hold_ran_out(
+    db: Database,
+    rules: Rules,
+    clock: FakeClock,
+    waitlist: WaitlistService,
+    booking: ClientBookingService,
+    schedule: ScheduleService,
+    full_wednesday: tuple[Service, int],
+    tz: BaseTzInfo,
+) -> None:
+    service, ann_booking = full_wednesday
+    await waitlist.join(BOB, service.id, None, WED, None)
+    await waitlist.join(CAROL, service.id, None, WED, None)
+    # Bob books Wednesday himself once more hours open (with no waitlist offers: the hours
+    # service here has no rules), so his wait is over.
+    await schedule.set_day(WED, [(600, 720)], ADMIN)
+    bobs = await booking.book(BOB, service.id, at(tz, WED, "11:00"))
+    assert bobs.booking is not None
+
+    await booking.cancel(ann_booking, ANN)
+
+    ten = int(at(tz, WED, "10:00").timestamp())
+    assert await live_holds(db) == [(CAROL, ten)]
+    status = await rows(db, "SELECT client_id, status FROM waitlist ORDER BY id")
+    assert [tuple(r) for r in status] == [(BOB, "booked"), (CAROL, "offered")]
+    # Carol presses Book after her hold ran out but before the job came round: too late, and
+    # the time goes on (nobody is left in line: open to everyone).
+    [(hold,)] = await rows(db, "SELECT id FROM bookings WHERE held_until IS NOT NULL")
+    clock.advance(minutes=15)
+    assert (await waitlist.accept(hold, CAROL)).outcome is Outcome.OFFER_GONE
+    assert await live_holds(db) == []
+    assert at(tz, WED, "10:00") in await booking.free_times(service.id, WED)
+
+
+async def test_a_hold_never_outlives_its_start(
+    db: Database,
+    rules: Rules,
+    clock: FakeClock,
+    full_wednesday: tuple[Service, int],
+    tz: BaseTzInfo,
+) -> None:
+    """With no lead time, a 10:00 freed at 09:50 is held until 10:00, not 10:05."""
+    service, ann_booking = full_wednesday
+    eager = replace(rules, min_lead_minutes=0, cancel_cutoff_minutes=0)
+    waitlist = WaitlistService(db, eager, clock)
+    await waitlist.join(BOB, service.id, None, WED, None)
+    clock.set(at(tz, WED, "09:50"))
+
+    await ClientBookingService(db, eager, clock).cancel(ann_booking, ANN)
+
+    [until] = await rows(db, "SELECT held_until FROM bookings WHERE held_until IS NOT NULL")
+    assert until[0] == int(at(tz, WED, "10:00").timestamp())

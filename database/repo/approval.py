@@ -42,11 +42,13 @@ def take_pending(conn: Conn, booking_id: int, now: datetime) -> Booking | None:
 
 
 def overdue(conn: Conn, made_before: datetime, now: datetime, limit: int) -> list[Booking]:
-    """Pending bookings made before ``made_before``, or whose start has come."""
+    """Pending bookings requested before ``made_before``, or whose start has come. Requested:
+    made, or (a waitlist hold) taken, the last change a pending booking sees before its
+    decision."""
     found = conn.execute(
         """SELECT * FROM bookings WHERE status = 'active' AND awaiting_approval = 1
-             AND (created_at < ? OR start_at <= ?)
-           ORDER BY created_at, id LIMIT ?""",
+             AND (updated_at < ? OR start_at <= ?)
+           ORDER BY updated_at, id LIMIT ?""",
         (to_ts(made_before), to_ts(now), limit),
     )
     return [rows.booking(r) for r in found]

@@ -163,6 +163,16 @@ def insert(
     return rows.booking(row)
 
 
+def has_active(conn: Conn, client_id: int, service_id: int, start: datetime, end: datetime) -> bool:
+    """Whether the client has an active booking of the service starting in [start, end)."""
+    row = conn.execute(
+        """SELECT 1 FROM bookings WHERE client_id = ? AND service_id = ? AND status = 'active'
+             AND start_at >= ? AND start_at < ? AND held_until IS NULL LIMIT 1""",
+        (client_id, service_id, to_ts(start), to_ts(end)),
+    ).fetchone()
+    return row is not None
+
+
 def get(conn: Conn, booking_id: int) -> Booking | None:
     row = conn.execute("SELECT * FROM bookings WHERE id = ?", (booking_id,)).fetchone()
     return None if row is None else rows.booking(row)

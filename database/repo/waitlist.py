@@ -84,16 +84,19 @@ def set_status(
     now: datetime,
     *,
     only_from: tuple[WaitStatus, ...],
-    booking_id: int | None = None,
 ) -> bool:
     """Guarded by the status it may change from: True if it changed."""
     marks = ",".join("?" * len(only_from))
     cur = conn.execute(
-        f"""UPDATE waitlist SET status = ?, booking_id = COALESCE(?, booking_id), updated_at = ?
+        f"""UPDATE waitlist SET status = ?, updated_at = ?
             WHERE id = ? AND status IN ({marks})""",
-        (status.value, booking_id, to_ts(now), entry_id, *(s.value for s in only_from)),
+        (status.value, to_ts(now), entry_id, *(s.value for s in only_from)),
     )
     return int(cur.rowcount) == 1
+
+
+def attach_hold(conn: Conn, entry_id: int, booking_id: int) -> None:
+    conn.execute("UPDATE waitlist SET booking_id = ? WHERE id = ?", (booking_id, entry_id))
 
 
 def end_turn(conn: Conn, booking_id: int, now: datetime) -> None:

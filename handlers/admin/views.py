@@ -200,7 +200,7 @@ def attendee_line(t: Translator, d: BookingDetails) -> str:
         id=b.id,
         client=client_label(d.client_name, d.client_username),
         phone=phone_text(t, d.client_phone),
-        status=status_text(t, b.status),
+        status=status_text(t, b.status, pending=b.is_pending, held=b.is_held),
         confirmed=t("admin.confirmed.yes") if b.confirmed_at else t("admin.confirmed.no"),
     )
 
