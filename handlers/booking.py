@@ -117,7 +117,12 @@ async def month_screen(walk: Walk, sel: Selection, month: tuple[int, int] | None
     if not (first.year, first.month) <= (year, number) <= (last.year, last.month):
         year, number = first.year, first.month  # a stale or forged month: start from today
     days = await booking.calendar(sel.service.id, year, number, sel.specialist_id, sel.moving_id)
-    return views.calendar_screen(walk.t, walk.business, sel, year, number, days, (first, last))
+    full: set[date] = set()
+    if walk.staff is None and sel.moving is None:  # a client's new booking may wait for a time
+        full = await booking.working_days(sel.service.id, year, number, sel.specialist_id) - days
+    return views.calendar_screen(
+        walk.t, walk.business, sel, year, number, days, (first, last), full
+    )
 
 
 async def calendar(

@@ -26,7 +26,7 @@ from services import changes, placement
 from services.calendar import MonthCache
 from services.sessions import FreeTime
 from services.sessions import free_times as with_seats
-from services.slots import available_days, free_starts, month_days
+from services.slots import available_days, free_starts, hours_for_day, month_days
 from utils.logging_setup import bind
 from utils.metrics import BOOKINGS
 from utils.timeutil import Clock, system_clock
@@ -263,6 +263,28 @@ class ClientBookingService:
             return available_days(year, month, loaded.schedules, loaded.exceptions, loaded.query)
 
         return await self.db.read(work, "calendar")
+
+    async def working_days(
+        self, service_id: int, year: int, month: int, specialist_id: int | None = None
+    ) -> set[date]:
+        """Days of the month someone who offers the service works (full or not): a client may
+        wait for a time of such a day to free up, never for a day nobody works."""
+        now, rules = self.clock(), self.rules
+        days = month_days(year, month)
+
+        def work(conn: Conn) -> set[date]:
+            offered = placement.offering(conn, rules, service_id, specialist_id, now)
+            if offered is None:
+                return set()
+            ids, _ = offered
+            weekly, exceptions = placement.hours(conn, ids, days[0], days[-1])
+            return {
+                day
+                for day in days
+                if any(hours_for_day(day, sid, weekly[sid], exceptions) for sid in ids)
+            }
+
+        return await self.db.read(work, "working_days")
 
     # ------------------------------------------------------------ reading
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar as pycalendar
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -123,7 +124,10 @@ def calendar_screen(
     month: int,
     open_days: set[date],
     bookable: tuple[date, date],
+    full_days: AbstractSet[date] = frozenset(),
 ) -> Screen:
+    """The month: open days pressable; a full day (someone works, nothing is free) pressable
+    for the waitlist (``full_days``: a client's new booking only); the rest crossed out."""
     first, last = bookable
     rows: list[list[InlineKeyboardButton]] = [
         [button(month_title(year, month, t.language), Noop(why=Label.MONTH))],
@@ -143,7 +147,7 @@ def calendar_screen(
                 closed: CallbackData = Noop(why=Label.CLOSED_DAY)
                 if sel.for_client is not None:
                     closed = steps.day_cb(sel, day)
-                elif sel.moving is None and first <= day <= last:
+                elif day in full_days and first <= day <= last:
                     closed = waitlist.wait_cb(sel, day)
                 row.append(button("\u0336".join(str(day.day)) + "\u0336", closed))
         rows.append(row)
