@@ -28,6 +28,7 @@ from tests.test_flow_client import (  # noqa: F401 - fixtures used by name
     MakeWorld,
     World,
     ann,
+    db,  # the conversation runs on SQLite; the services' tests cover both engines
     make_world,
     no_handler_errors,
     plain,
