@@ -80,6 +80,7 @@ def start_scheduler(
             jobs = (
                 container.approvals.decline_overdue,
                 container.waitlist.expire_holds,
+                container.waitlist.sweep,
                 container.jobs.complete_past,
                 lambda: container.outbox.dispatch_due(channel),
             )

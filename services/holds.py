@@ -17,9 +17,10 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from enum import Enum
 
 from database.engine import Conn
-from database.repo import audit, bookings, clients, outbox, waitlist
+from database.repo import audit, bookings, clients, locks, outbox, waitlist
 from domain.actors import SYSTEM
 from domain.bookings import Booking
 from domain.notices import NoticeKind
@@ -55,7 +56,11 @@ def offer_freed(conn: Conn, rules: Rules, now: datetime, freed: Iterable[Freed])
         scope = None if None in specialists or len(specialists) > 1 else next(iter(specialists))
         for entry in waitlist.waiting_on(conn, day, scope):
             booking = hold_for(conn, rules, entry, now)
-            if booking is not None:
+            if booking is BUSY:
+                # The waiter is booking right now (PostgreSQL): nobody behind them jumps the
+                # line; the tick's sweep (``offer_waited``) offers the day again.
+                break
+            if isinstance(booking, Booking):
                 held.append(booking.id)
     return held
 
@@ -67,8 +72,9 @@ def offer_waited(
     specialist_id: int | None,
     wanted: Callable[[date], bool],
 ) -> list[int]:
-    """offer_freed() for the days someone waits for that a change of hours touched
-    (``wanted``): a day reopened, hours extended."""
+    """offer_freed() for the days someone waits for that a change touched (``wanted``): a day
+    reopened, hours extended; every day waited for, on the tick's sweep (a time freed by
+    anything else, or an offer put off while its waiter was busy)."""
     days = [d for d in waitlist.days_waited(conn, rules.today(now)) if wanted(d)]
     return offer_freed(conn, rules, now, [(specialist_id, d) for d in days])
 
@@ -92,13 +98,30 @@ def suitable_starts(
     return [start for start in found if suits(rules, start, part)]
 
 
-def hold_for(conn: Conn, rules: Rules, entry: WaitEntry, now: datetime) -> Booking | None:
+class Busy(Enum):
+    BUSY = "busy"
+
+
+# hold_for()'s answer when the waiter's or a specialist's lock is another transaction's.
+BUSY = Busy.BUSY
+
+
+def hold_for(conn: Conn, rules: Rules, entry: WaitEntry, now: datetime) -> Booking | Busy | None:
     """A hold on the earliest start of the entry's day that suits it, or None if there is none
     (or the client may not book one now: blocked, unreachable, at their limit, or booked that
-    day already, which ends their wait)."""
+    day already, which ends their wait).
+
+    The unit offering already holds its own locks (PostgreSQL), so the waiter's are only tried:
+    BUSY if another transaction holds one (that waiter booking at the same moment). Waiting
+    for them could wait in a circle."""
     client = clients.get(conn, entry.client_id)
     if client is None or client.is_blocked or not client.is_reachable:
         return None
+    offered = placement.offering(conn, rules, entry.service_id, entry.specialist_id, now)
+    if offered is None:
+        return None
+    if not locks.try_for_booking(conn, entry.client_id, offered[0]):
+        return BUSY
     start_of_day, end_of_day = day_bounds_utc(rules.tz, entry.day)
     if bookings.has_active(conn, entry.client_id, entry.service_id, start_of_day, end_of_day):
         waitlist.set_status(conn, entry.id, WaitStatus.BOOKED, now, only_from=(WaitStatus.WAITING,))

@@ -183,6 +183,19 @@ class WaitlistService:
 
         return await self.db.write(work, "waitlist.expire")
 
+    async def sweep(self) -> list[int]:
+        """Offer every day waited for whatever time is free in it now; the holds made. The
+        tick's safety net: the units that free time offer it themselves."""
+        now, rules = self.clock(), self.rules
+        today = rules.today(now)
+        if not await self.db.read(lambda c: waitlist.days_waited(c, today), "waitlist.days"):
+            return []  # nobody waits: no write
+
+        def work(conn: Conn) -> list[int]:
+            return holds.offer_waited(conn, rules, now, None, lambda day: True)
+
+        return await self.db.write(work, "waitlist.sweep")
+
     async def of_client(self, client_id: int) -> list[WaitDetails]:
         today = self.rules.today(self.clock())
         return await self.db.read(lambda c: waitlist.of_client(c, client_id, today), "waitlist")

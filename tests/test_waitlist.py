@@ -27,7 +27,7 @@ from services.clients import ClientService
 from services.schedule import ScheduleService
 from services.staff import StaffService
 from services.waitlist import WaitlistService
-from tests.conftest import ADMIN, AddService, OpenAnother, at
+from tests.conftest import ADMIN, AddService, OpenAnother, at, postgresql_only
 from tests.support.clock import FakeClock
 
 WED, THU = date(2026, 12, 2), date(2026, 12, 3)
@@ -367,3 +367,33 @@ async def test_a_hold_never_outlives_its_start(
 
     [until] = await rows(db, "SELECT held_until FROM bookings WHERE held_until IS NOT NULL")
     assert until[0] == int(at(tz, WED, "10:00").timestamp())
+
+
+@postgresql_only
+async def test_an_offer_never_waits_for_a_busy_waiter(
+    waitlist: WaitlistService,
+    booking: ClientBookingService,
+    full_wednesday: tuple[Service, int],
+    db: Database,
+    another_db: OpenAnother,
+) -> None:
+    """The unit that frees a time holds its own locks; waiting for the waiter's as well could
+    wait in a circle. While Bob's lock is another transaction's (he is booking at that moment),
+    the cancel goes through without an offer, nobody behind him jumps the line, and the tick's
+    sweep offers it to him afterwards."""
+    service, ann_booking = full_wednesday
+    await waitlist.join(BOB, service.id, None, WED, None)
+    await waitlist.join(CAROL, service.id, None, WED, None)
+    other = await another_db(pool_size=1)
+    lock = "SELECT pg_advisory_lock(?::bigint)"
+    await other.write(lambda c: c.execute(lock, (BOB,)).fetchone())
+
+    cancelled = await asyncio.wait_for(booking.cancel(ann_booking, ANN), timeout=30)
+
+    assert cancelled.outcome is Outcome.CANCELLED
+    assert await live_holds(db) == []
+    unlock = "SELECT pg_advisory_unlock(?::bigint)"
+    await other.write(lambda c: c.execute(unlock, (BOB,)).fetchone())
+    assert len(await waitlist.sweep()) == 1
+    assert [client for client, _ in await live_holds(db)] == [BOB]
+    assert await waitlist.sweep() == []

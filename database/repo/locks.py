@@ -51,6 +51,20 @@ def for_booking(conn: Conn, client_id: int, specialist_ids: Iterable[int]) -> bo
     return True
 
 
+def try_for_booking(conn: Conn, client_id: int, specialist_ids: Iterable[int]) -> bool:
+    """Take the locks of ``for_booking`` only if none is held by another transaction (the ones
+    this transaction holds already are its own); False if one is. For a unit that already holds
+    other locks (an offer to a waiter inside the unit that freed the time): it never waits, so it
+    can never wait in a circle. Locks it did get stay until the transaction ends, harmlessly."""
+    if conn.dialect != "postgresql":
+        return True
+    row = conn.execute(
+        "SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM unnest(?::bigint[]) AS k",
+        (booking_keys(client_id, specialist_ids),),
+    ).fetchone()
+    return bool(row[0])
+
+
 HOURS_KEY = 0
 # Adding a client without Telegram (the lookup by phone, then the insert): one at a time, so two
 # admins adding the same phone at once make one client. No client's key is OFFLINE_CLIENT_BASE
