@@ -116,10 +116,14 @@ async def month_screen(walk: Walk, sel: Selection, month: tuple[int, int] | None
     year, number = month or (first.year, first.month)
     if not (first.year, first.month) <= (year, number) <= (last.year, last.month):
         year, number = first.year, first.month  # a stale or forged month: start from today
-    days = await booking.calendar(sel.service.id, year, number, sel.specialist_id, sel.moving_id)
-    full: set[date] = set()
-    if walk.staff is None and sel.moving is None:  # a client's new booking may wait for a time
-        full = await booking.working_days(sel.service.id, year, number, sel.specialist_id) - days
+    days, full = await booking.month(
+        sel.service.id,
+        year,
+        number,
+        sel.specialist_id,
+        sel.moving_id,
+        full=walk.staff is None and sel.moving is None,  # a client's new booking may wait
+    )
     return views.calendar_screen(
         walk.t, walk.business, sel, year, number, days, (first, last), full
     )

@@ -241,50 +241,56 @@ class ClientBookingService:
         specialist_id: int | None = None,
         moving_id: int | None = None,
     ) -> set[date]:
-        """Days of the month with at least one free start (services/calendar.py). A move's
-        calendar, where the booking moved does not block itself, and a group service's, where a
-        session with a seat left keeps its day open, are computed afresh."""
+        """Days of the month with at least one free start (``month``)."""
+        open_days, _ = await self.month(service_id, year, month, specialist_id, moving_id)
+        return open_days
+
+    async def month(
+        self,
+        service_id: int,
+        year: int,
+        month: int,
+        specialist_id: int | None = None,
+        moving_id: int | None = None,
+        *,
+        full: bool = False,
+    ) -> tuple[set[date], set[date]]:
+        """Days of the month with at least one free start (services/calendar.py), and with
+        ``full`` the days someone who offers the service works and nothing is free: a client
+        may wait for a time of such a day to free up, never for a day nobody works. One read.
+
+        A move's calendar, where the booking moved does not block itself, and a group service's,
+        where a session with a seat left keeps its day open, are computed afresh."""
         now, rules, months = self.clock(), self.rules, self.months
         days = month_days(year, month)
 
-        def work(conn: Conn) -> set[date]:
-            if moving_id is None:
-                offered = placement.offering(conn, rules, service_id, specialist_id, now)
-                if offered is None:
-                    return set()
-                ids, query = offered
-                if not query.is_group:
-                    return months.open_days(conn, ids, year, month, query)
-            loaded = placement.load(
-                conn, rules, service_id, specialist_id, days[0], days[-1], now, moving_id
-            )
-            if loaded is None:
-                return set()
-            return available_days(year, month, loaded.schedules, loaded.exceptions, loaded.query)
-
-        return await self.db.read(work, "calendar")
-
-    async def working_days(
-        self, service_id: int, year: int, month: int, specialist_id: int | None = None
-    ) -> set[date]:
-        """Days of the month someone who offers the service works (full or not): a client may
-        wait for a time of such a day to free up, never for a day nobody works."""
-        now, rules = self.clock(), self.rules
-        days = month_days(year, month)
-
-        def work(conn: Conn) -> set[date]:
+        def work(conn: Conn) -> tuple[set[date], set[date]]:
             offered = placement.offering(conn, rules, service_id, specialist_id, now)
             if offered is None:
-                return set()
-            ids, _ = offered
+                return set(), set()
+            ids, query = offered
+            if moving_id is None and not query.is_group:
+                open_days = months.open_days(conn, ids, year, month, query)
+            else:
+                loaded = placement.load(
+                    conn, rules, service_id, specialist_id, days[0], days[-1], now, moving_id
+                )
+                if loaded is None:
+                    return set(), set()
+                open_days = available_days(
+                    year, month, loaded.schedules, loaded.exceptions, loaded.query
+                )
+            if not full:
+                return open_days, set()
             weekly, exceptions = placement.hours(conn, ids, days[0], days[-1])
-            return {
+            working = {
                 day
                 for day in days
                 if any(hours_for_day(day, sid, weekly[sid], exceptions) for sid in ids)
             }
+            return open_days, working - open_days
 
-        return await self.db.read(work, "working_days")
+        return await self.db.read(work, "calendar")
 
     # ------------------------------------------------------------ reading
 

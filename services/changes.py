@@ -7,7 +7,7 @@ Every function here runs inside a unit of work (BEGIN IMMEDIATE on SQLite; under
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from database.engine import Conn
 from database.repo import accounts, approval, audit, bookings, clients, outbox, waitlist
@@ -51,7 +51,6 @@ def insert(
     (services/approvals.py)."""
     service = placed.service
     pending = client is not None and rules.needs_approval(client, service)
-    end = start + timedelta(minutes=service.duration_minutes)
     clients.ensure(conn, client_id, now)
     booking = bookings.insert(
         conn,
@@ -59,8 +58,6 @@ def insert(
         service=service,
         specialist_id=placed.specialist_id,
         start=start,
-        end=end,
-        busy_until=end + timedelta(minutes=service.buffer_minutes),
         now=now,
         rescheduled_from=rescheduled_from,
         outside_hours=placed.outside_hours,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import Enum
 
 from database.engine import Conn
@@ -161,16 +161,12 @@ def _hold(
     start: datetime,
     now: datetime,
 ) -> Booking:
-    service = placed.service
-    end = start + timedelta(minutes=service.duration_minutes)
     booking = bookings.insert(
         conn,
         client_id=entry.client_id,
-        service=service,
+        service=placed.service,
         specialist_id=placed.specialist_id,
         start=start,
-        end=end,
-        busy_until=end + timedelta(minutes=service.buffer_minutes),
         now=now,
         held_until=rules.hold_until(now, start),
     )

@@ -332,9 +332,7 @@ async def test_sqlite_refuses_another_service_at_a_session_start(
             client_id=202,
             service=haircut,
             specialist_id=1,
-            start=ten,
-            end=at(tz, WED, "11:00"),
-            busy_until=at(tz, WED, "11:00"),
+            start=ten,  # 60 minutes, no buffer: until 11:00
             now=ten,
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from database.engine import Conn
@@ -119,18 +119,19 @@ def insert(
     service: Service,
     specialist_id: int,
     start: datetime,
-    end: datetime,
-    busy_until: datetime,
     now: datetime,
     rescheduled_from: int | None = None,
     outside_hours: bool = False,
     awaiting_approval: bool = False,
     held_until: datetime | None = None,
 ) -> Booking:
-    """The booking, on the lowest seat free in its session (specialist, service, start): 0
-    when the session is empty, as every booking of a one-client service. Chosen inside the
-    insert, so two writers that both saw one seat left pick the same seat and the unique index
+    """The booking of ``start`` with the service as it is now (its length, buffer and price), on
+    the lowest seat free in its session (specialist, service, start): 0 when the session is
+    empty, as every booking of a one-client service. Chosen inside the insert, so two writers
+    that both saw one seat left pick the same seat and the unique index
     (ux_bookings_active_seat) refuses the second: a seat is never given twice."""
+    end = start + timedelta(minutes=service.duration_minutes)
+    busy_until = end + timedelta(minutes=service.buffer_minutes)
     ts = to_ts(now)
     session = (specialist_id, to_ts(start), service.id)
     row = conn.execute(
