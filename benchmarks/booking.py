@@ -13,7 +13,12 @@ three ways, each on its own fresh database file:
 * baseline  what simple bots do: a new aiosqlite connection per attempt and one awaited
             statement at a time inside BEGIN IMMEDIATE, retried with backoff when locked;
 * limit     ClientBookingService's own transactions run one after another on one plain sqlite3
-            connection in the main thread: same SQL, same pragmas, no concurrency overhead.
+            connection in the main thread: same SQL, same pragmas, no concurrency overhead, one
+            commit (one fsync) per booking: the one-commit-per-booking limit;
+* limit, no fsync   the same with synchronous=OFF: commits that do not wait for the disk. Group
+            commit saves fsyncs and nothing else, so ``limit, no fsync / limit`` is the most it
+            can gain over the limit on this disk; the median cost of an fsync here is printed
+            beside it.
 
 Part 2: ``calendar`` and ``free_times`` on a database holding 10,000 active bookings.
 
@@ -51,6 +56,7 @@ from benchmarks.common import (
     clean,
     fmt,
     fresh_path,
+    fsync_cost_us,
     machine_info,
     print_runs,
     ratio,
@@ -161,6 +167,10 @@ async def run(
     setup_l = await prepare_contended(fresh_path(directory, "limit", created), args.starts)
     limit = await run_limit(setup_l, args.clients)
     runs.append(limit)
+    setup_n = await prepare_contended(fresh_path(directory, "nofsync", created), args.starts)
+    no_fsync = await run_limit(setup_n, args.clients, fsync=False)
+    runs.append(no_fsync)
+    fsync_us = fsync_cost_us(directory)
 
     postgres: RunResult | None = None
     if not args.skip_postgres:
@@ -182,9 +192,19 @@ async def run(
             )
     ours_vs_base = ratio(ours.attempts_per_s, baseline.attempts_per_s) if baseline else math.nan
     ours_vs_limit = ratio(ours.attempts_per_s, limit.attempts_per_s)
+    ceiling = ratio(no_fsync.attempts_per_s, limit.attempts_per_s)
     print()
     print(f"ours / baseline (attempts/s): {fmt(ours_vs_base, 1)}x")
     print(f"ours / limit    (attempts/s): {fmt(ours_vs_limit, 2)}x")
+    print(
+        f"limit, no fsync / limit:      {fmt(ceiling, 2)}x  (an fsync here: median"
+        f" {fmt(fsync_us, 0)} us; {limit.successes} commits in the limit's"
+        f" {fmt(limit.wall_s * 1000, 0)} ms)"
+    )
+    print(
+        "  the most group commit can gain over the limit on this disk: it saves fsyncs, and the"
+        " rest of the limit's time is the transactions' own CPU"
+    )
 
     print()
     print("calendar with 10,000 bookings ...", flush=True)
@@ -203,7 +223,7 @@ async def run(
         )
 
     expected = min(args.clients, args.starts)  # every start, or every client, booked once
-    correct_runs = [ours, limit] + [r for r in (baseline, postgres) if r is not None]
+    correct_runs = [ours, limit, no_fsync] + [r for r in (baseline, postgres) if r is not None]
     goals = [
         Goal(
             "0 overlaps (every run)",
@@ -218,9 +238,15 @@ async def run(
             True,
         ),
         Goal(
-            "ours >= 2,000 attempts/s",
-            ours.attempts_per_s >= 2000,
+            "ours >= 10,000 attempts/s",
+            ours.attempts_per_s >= 10_000,
             fmt(ours.attempts_per_s),
+            False,
+        ),
+        Goal(
+            "ours > 2x limit (b)",
+            ours_vs_limit > 2,
+            f"{fmt(ours_vs_limit, 2)}x (at most {fmt(ceiling, 2)}x on this disk)",
             False,
         ),
         Goal(
@@ -229,7 +255,6 @@ async def run(
             fmt(ours_vs_base) + "x",
             False,
         ),
-        Goal("ours >= 0.5x limit", ours_vs_limit >= 0.5, fmt(ours_vs_limit, 2) + "x", False),
         Goal(
             "postgresql >= 1,000 attempts/s, exactly the successes",
             None
@@ -239,8 +264,8 @@ async def run(
             False,
         ),
         Goal(
-            "calendar median < 10 ms",
-            timings[0].median_ms < 10,
+            "calendar, any specialist, median <= 2 ms",
+            timings[0].median_ms <= 2,
             f"{fmt(timings[0].median_ms, 2)} ms",
             False,
         ),
@@ -285,7 +310,12 @@ async def run(
         },
         "contended": {r.name: asdict(r) for r in runs},
         "baseline_attempts": [asdict(r) for r in baseline_tries],
-        "ratios": {"ours_over_baseline": ours_vs_base, "ours_over_limit": ours_vs_limit},
+        "ratios": {
+            "ours_over_baseline": ours_vs_base,
+            "ours_over_limit": ours_vs_limit,
+            "no_fsync_limit_over_limit": ceiling,
+        },
+        "fsync_median_us": fsync_us,
         "calendar": {"setup": cal_info, "timings": [asdict(t) for t in timings]},
         "goals": [asdict(g) for g in goals],
     }

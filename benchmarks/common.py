@@ -175,8 +175,10 @@ class InlineDatabase:
     ``await service.book(...)`` measures the SQL and the Python of the transactions alone.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self.conn = connect_sync(path, BUSY_TIMEOUT_MS)
+        if synchronous != "FULL":  # what a commit would cost without waiting for the disk
+            self.conn.execute(f"PRAGMA synchronous = {synchronous}")
 
     async def write(self, work: Work[T], label: str = "write") -> T:
         return run_in_transaction(self.conn, work, "BEGIN IMMEDIATE")
@@ -241,6 +243,25 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def fsync_cost_us(directory: Path, rounds: int = 200) -> float:
+    """Median microseconds to append 4 KiB to a file in ``directory`` and fsync it: what the
+    disk makes each durable commit wait for (SQLite's WAL append and sync are about this)."""
+    path = directory / "fsync-probe.tmp"
+    samples: list[float] = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        block = b"\0" * 4096
+        for _ in range(rounds):
+            began = perf_counter()
+            os.write(fd, block)
+            os.fsync(fd)
+            samples.append(perf_counter() - began)
+    finally:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+    return percentile(samples, 50) * 1e6
+
+
 def fmt(value: float, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -249,7 +270,7 @@ def fmt(value: float, digits: int = 1) -> str:
 
 def print_runs(runs: Sequence[RunResult], expected: int) -> None:
     header = (
-        f"{'run':<14}{'conc':>6}{'wall s':>9}{'attempts/s':>12}{'bookings/s':>12}"
+        f"{'run':<16}{'conc':>6}{'wall s':>9}{'attempts/s':>12}{'bookings/s':>12}"
         f"{'p50 ms':>10}{'p99 ms':>10}{'success':>9}{'overlap':>9}  status"
     )
     print(header)
@@ -257,13 +278,13 @@ def print_runs(runs: Sequence[RunResult], expected: int) -> None:
     for r in runs:
         success = f"{r.successes}/{expected}"
         print(
-            f"{r.name:<14}{r.concurrency:>6}{fmt(r.wall_s, 2):>9}{fmt(r.attempts_per_s):>12}"
+            f"{r.name:<16}{r.concurrency:>6}{fmt(r.wall_s, 2):>9}{fmt(r.attempts_per_s):>12}"
             f"{fmt(r.bookings_per_s):>12}{fmt(r.p50_ms):>10}{fmt(r.p99_ms):>10}"
             f"{success:>9}{r.overlaps:>9}  {r.status}{' - ' + r.note if r.note else ''}"
         )
         if r.errors:
             for key, count in sorted(r.errors.items(), key=lambda kv: -kv[1])[:5]:
-                print(f"{'':<14}error x{count}: {key}")
+                print(f"{'':<16}error x{count}: {key}")
 
 
 def ratio(a: float, b: float) -> float:

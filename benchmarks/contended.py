@@ -156,11 +156,14 @@ async def run_booking_storm(
     return result
 
 
-async def run_limit(setup: Contended, clients: int) -> RunResult:
-    result = RunResult("limit (b)", 1, clients)
+async def run_limit(setup: Contended, clients: int, *, fsync: bool = True) -> RunResult:
+    """The same transactions one after another, each committed on its own. ``fsync=False``
+    (synchronous=OFF): the same again with commits that do not wait for the disk, the most any
+    group commit could save here."""
+    result = RunResult("limit (b)" if fsync else "limit, no fsync", 1, clients)
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
-    inline = InlineDatabase(setup.path)
+    inline = InlineDatabase(setup.path, "FULL" if fsync else "OFF")
     try:
         service = ClientBookingService(cast(Database, inline), RULES, new_clock())
         began = perf_counter()

@@ -169,7 +169,7 @@ class Sink:
         self.calls[method] = self.calls.get(method, 0) + 1
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
-        params = await request.post() if request.can_read_body else {}
+        params = await _params(request)
         if method == "getUpdates":
             return await self._get_updates(params)
         if method.startswith(REPLY_PREFIXES) and method not in NOT_REPLIES:
@@ -259,7 +259,19 @@ class Sink:
         return self._next_message_id
 
 
+async def _params(request: web.Request) -> Any:
+    """A call's fields: a JSON body (the bot's calls without a file) or a form (aiogram's)."""
+    if not request.can_read_body:
+        return {}
+    if request.content_type == "application/json":
+        body = await request.json()
+        return body if isinstance(body, dict) else {}
+    return await request.post()
+
+
 def _int(value: object, default: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     if isinstance(value, str):
         try:
             return int(value)

@@ -17,6 +17,7 @@ from handlers.middlewares import (
     ClientContext,
     InFlightMiddleware,
     NotifierMiddleware,
+    Services,
     ThrottleMiddleware,
     UpdateObserver,
 )
@@ -30,12 +31,12 @@ from utils.throttle import Limiter, MemoryLimiter
 COMMANDS = ("start", "book", "my", "help", "language")
 
 
-def get_routers() -> list[Router]:
+def get_routers(container: Container) -> list[Router]:
     """Fresh client routers, in the order they are tried (the fallback router last)."""
     booking_router = booking.make_router()
     waitlist.register(booking_router)
     return [
-        start.make_router(),
+        start.make_router(container.accounts),
         registration.make_router(),
         booking_router,
         my_bookings.make_router(),
@@ -68,7 +69,12 @@ def build_dispatcher(
         settings=settings,
         translations=tr,
     )
-    dp.workflow_data.update(container.workflow_data())
+    # The services join a handler's data only once its filters have matched: everything in
+    # the data is copied at each router an update walks (aiogram passes it as **kwargs), and
+    # the fourteen services doubled that cost (benchmarks/pipeline.py).
+    services = Services(container.workflow_data())
+    for observer in (dp.message, dp.callback_query, dp.errors):
+        observer.middleware(services)
     dp.errors.register(errors.on_error, ExceptionTypeFilter(Exception))
     if in_flight is not None:
         dp.update.outer_middleware(InFlightMiddleware(in_flight))
@@ -101,7 +107,7 @@ def build_dispatcher(
     context = ClientContext(container.clients, tr, settings.default_language)
     clients.message.middleware(context)
     clients.callback_query.middleware(context)
-    clients.include_routers(*get_routers())
+    clients.include_routers(*get_routers(container))
     dp.include_router(clients)
     return dp
 

@@ -3,7 +3,8 @@
 Dispatcher (update) middlewares, outermost first: InFlightMiddleware (shutdown drains updates
 in flight), UpdateObserver (the update's and user's ids in the log lines, updates and handler
 latency in the metrics), ThrottleMiddleware (per-user rate limit), NotifierMiddleware (a
-Notifier that sends with the update's Bot). Router middlewares: ClientContext (the client row
+Notifier that sends with the update's Bot). Handler middlewares, once a handler's filters
+matched: Services (the services, for every router's handlers), ClientContext (the client row
 and their Translator, for the client routers) and AdminContext (the admin's Translator and
 Actor). Bot session middlewares, outermost first: RetryAfterMiddleware (waits out Telegram's
 flood control, which aiogram does not retry) and ApiObserver (every call in the metrics, and
@@ -71,6 +72,18 @@ class ClientContext(BaseMiddleware):
         )
         data["client"] = client
         data["t"] = self.translations(client.language, self.default)
+        return await handler(event, data)
+
+
+class Services(BaseMiddleware):
+    """The services handlers ask for by name (``booking``, ``staff``...), given to a handler
+    whose filters matched (an inner middleware), not carried through every router before."""
+
+    def __init__(self, services: dict[str, object]) -> None:
+        self.services = services
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data.update(self.services)
         return await handler(event, data)
 
 

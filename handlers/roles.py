@@ -29,9 +29,12 @@ class SpecialistHere(Filter):
     """A linked specialist in their private chat: the handler gets ``specialist``. Asked only
     after the command matched, so other updates never pay for the lookup."""
 
-    async def __call__(self, message: Message, accounts: AccountService) -> bool | dict[str, Any]:
+    def __init__(self, accounts: AccountService) -> None:
+        self.accounts = accounts
+
+    async def __call__(self, message: Message) -> bool | dict[str, Any]:
         user = message.from_user
         if user is None or message.chat.type != ChatType.PRIVATE or message.chat.id != user.id:
             return False
-        specialist = await accounts.specialist_of(user.id)
+        specialist = await self.accounts.specialist_of(user.id)
         return False if specialist is None else {"specialist": specialist}

@@ -121,10 +121,10 @@ def register_link(router: Router) -> None:
     router.message.register(link_opened, inline(_opens_a_link), link)
 
 
-def register_commands(router: Router) -> None:
+def register_commands(router: Router, accounts: AccountService) -> None:
     """On the same router, after the client's own commands: tried only by the messages nothing
     before them took, so a client's /start never pays for them."""
-    mine = SpecialistHere()
+    mine = SpecialistHere(accounts)
     router.message.register(today_command, Command("today"), mine)
     router.message.register(tomorrow_command, Command("tomorrow"), mine)
     router.message.register(week_command, Command("week"), mine)

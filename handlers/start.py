@@ -14,6 +14,7 @@ from handlers.callback_data import Destination, LanguageCb, Nav
 from handlers.common import show
 from handlers.views import menu as views
 from handlers.views.base import Screen
+from services.accounts import AccountService
 from services.catalog import CatalogService
 from services.clients import ClientService
 from utils.i18n import LANGUAGES, Translations, Translator
@@ -73,8 +74,9 @@ async def set_language(
     await show(callback, Screen(t("lang.set") + "\n\n" + screen.text, screen.markup))
 
 
-def make_router() -> Router:
-    """A fresh router each call: a Router can belong to only one Dispatcher."""
+def make_router(accounts: AccountService) -> Router:
+    """A fresh router each call: a Router can belong to only one Dispatcher. ``accounts``: who
+    is a linked specialist, for their commands."""
     router = Router(name="start")
     specialist.register_link(router)  # a specialist's link, before the client's /start
     router.message.register(start, CommandStart(), StateFilter("*"))
@@ -85,5 +87,6 @@ def make_router() -> Router:
     router.message.register(language_command, Command("language"), StateFilter("*"))
     router.callback_query.register(language_menu, Nav.filter(F.to == Destination.LANGUAGE))
     router.callback_query.register(set_language, LanguageCb.filter(F.code.in_(LANGUAGES)))
-    specialist.register_commands(router)  # /today, /tomorrow, /week of a linked specialist
+    # /today, /tomorrow, /week of a linked specialist
+    specialist.register_commands(router, accounts)
     return router

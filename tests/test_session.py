@@ -9,6 +9,8 @@ import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageText,
@@ -36,6 +38,7 @@ from handlers.callback_data import Destination, Nav
 from handlers.session import BotSession
 from handlers.views.base import Screen, fixed_keyboard
 from handlers.views.menu import language_screen, main_menu
+from tests.support.botapi_emulator import BotAPIEmulator
 from utils.i18n import Translations
 
 TOKEN = "123456:AAHsessionSessionSessionSession0123"
@@ -96,6 +99,41 @@ def test_the_form_is_aiogram_s_byte_for_byte(method: TelegramMethod[Any]) -> Non
     assert ours().decode() == theirs().decode()
 
 
+@pytest.mark.parametrize("method", _methods(), ids=lambda m: type(m).__name__)
+async def test_a_json_body_carries_what_aiogram_s_form_carries(
+    method: TelegramMethod[Any],
+) -> None:
+    """Over HTTP to the Bot API emulator: our JSON body and aiogram's url-encoded form arrive
+    as the same parameters, and both sessions get the same answer (or the same error)."""
+    async with BotAPIEmulator() as api:
+        server = TelegramAPIServer.from_base(api.base_url)
+        answers = []
+        for session in (BotSession(api=server), AiohttpSession(api=server)):
+            bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+            try:
+                answers.append(await bot(method))
+            except TelegramAPIError as exc:
+                answers.append(type(exc))
+            finally:
+                await session.close()
+    ours, theirs = api.calls
+    assert BotSession().build_json(bot, method) is not None  # sent as JSON, not as a form
+    assert (ours.method, ours.params) == (theirs.method, theirs.params)
+    assert type(answers[0]) is type(answers[1])
+
+
+def test_false_and_zero_are_sent_and_unset_fields_are_not() -> None:
+    bot = Bot(TOKEN, default=DefaultBotProperties(parse_mode="HTML"))
+    method = SendMessage(chat_id=5, text="x", disable_notification=False, message_thread_id=0)
+    assert BotSession().build_json(bot, method) == {
+        "chat_id": 5,
+        "text": "x",
+        "parse_mode": "HTML",
+        "disable_notification": False,
+        "message_thread_id": 0,
+    }
+
+
 def test_a_file_is_attached_as_aiogram_attaches_it(monkeypatch: pytest.MonkeyPatch) -> None:
     names = itertools.count()
     monkeypatch.setattr(
@@ -116,6 +154,7 @@ def test_a_file_is_attached_as_aiogram_attaches_it(monkeypatch: pytest.MonkeyPat
         (o, v if isinstance(v, str) else None) for o, v in theirs
     ]
     assert ours[-1][0]["filename"] == "visit.ics"
+    assert BotSession().build_json(bot, method) is None  # a file goes as a multipart form
 
 
 def test_fixed_keyboards_follow_the_language_and_are_built_once(rules: Rules) -> None:
