@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from aiogram import Bot
@@ -22,7 +23,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 from aiohttp import ClientError, ClientTimeout, FormData
 
-JSON_HEADERS = {"Content-Type": "application/json"}
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 
 class BotSession(AiohttpSession):
@@ -70,7 +71,7 @@ class BotSession(AiohttpSession):
         try:
             async with session.post(
                 url,
-                data=self.json_dumps(payload).encode(),
+                data=json.dumps(payload, ensure_ascii=False).encode(),
                 headers=JSON_HEADERS,
                 timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as resp:
