@@ -158,8 +158,8 @@ async def run_booking_storm(
 
 async def run_limit(setup: Contended, clients: int, *, fsync: bool = True) -> RunResult:
     """The same transactions one after another, each committed on its own. ``fsync=False``
-    (synchronous=OFF): the same again with commits that do not wait for the disk, the most any
-    group commit could save here."""
+    (synchronous=OFF): the same again with commits that do not wait for the disk, the most that
+    saving fsyncs could gain here."""
     result = RunResult("limit (b)" if fsync else "limit, no fsync", 1, clients)
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()

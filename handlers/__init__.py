@@ -58,9 +58,10 @@ def build_dispatcher(
     """The Dispatcher bot.py polls with and the tests feed updates to.
 
     Handlers ask for the services they use by name (``booking``, ``staff``, ``catalog``...:
-    ``Container.workflow_data``). ``in_flight`` tracks each update's task, so a shutdown can
-    let them finish first. ``limiter``: per-user throttling (default: in this process, from
-    RATE_LIMIT and RATE_BURST; none when RATE_LIMIT is 0).
+    ``Container.by_name``); filters cannot (they get theirs when made). ``in_flight`` tracks
+    each update's task, so a shutdown can let them finish first. ``limiter``: per-user
+    throttling (default: in this process, from RATE_LIMIT and RATE_BURST; none when RATE_LIMIT
+    is 0).
     """
     tr = translations or Translations()
     dp = Dispatcher(
@@ -72,7 +73,7 @@ def build_dispatcher(
     # The services join a handler's data only once its filters have matched: everything in
     # the data is copied at each router an update walks (aiogram passes it as **kwargs), and
     # the fourteen services doubled that cost (benchmarks/pipeline.py).
-    services = Services(container.workflow_data())
+    services = Services(container.by_name())
     for observer in (dp.message, dp.callback_query, dp.errors):
         observer.middleware(services)
     dp.errors.register(errors.on_error, ExceptionTypeFilter(Exception))

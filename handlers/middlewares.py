@@ -77,14 +77,16 @@ class ClientContext(BaseMiddleware):
 
 class Services(BaseMiddleware):
     """The services handlers ask for by name (``booking``, ``staff``...), given to a handler
-    whose filters matched (an inner middleware), not carried through every router before."""
+    whose filters matched (an inner middleware), not carried through every router before.
+    So a filter cannot ask for a service: it gets what it needs when it is made."""
 
     def __init__(self, services: dict[str, object]) -> None:
         self.services = services
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data.update(self.services)
-        return await handler(event, data)
+        # Beneath what the update carries, as the Dispatcher's own data would be: a filter's
+        # result or a feed_update argument of the same name wins.
+        return await handler(event, {**self.services, **data})
 
 
 class AdminContext(BaseMiddleware):

@@ -53,8 +53,8 @@ class Container:
     def rules(self) -> Rules:
         return self.business.rules
 
-    def workflow_data(self) -> dict[str, object]:
-        """What handlers may ask for by name (aiogram's dependency injection)."""
+    def by_name(self) -> dict[str, object]:
+        """The services handlers ask for by name (aiogram's dependency injection)."""
         return {
             "business": self.business,
             "booking": self.booking,

@@ -32,6 +32,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 from aiohttp import FormData
+from aiohttp.payload import BytesPayload
 
 from domain.rules import Business, Rules
 from handlers.callback_data import Destination, Nav
@@ -93,7 +94,7 @@ def _fields(form: FormData) -> list[tuple[Any, Any]]:
 @pytest.mark.parametrize("method", _methods(), ids=lambda m: type(m).__name__)
 def test_the_form_is_aiogram_s_byte_for_byte(method: TelegramMethod[Any]) -> None:
     bot = Bot(TOKEN, default=DefaultBotProperties(parse_mode="HTML"))
-    ours = BotSession().build_form_data(bot, method)
+    ours = BotSession().multipart(bot, method)
     theirs = AiohttpSession().build_form_data(bot, method)
     assert _fields(ours) == _fields(theirs)
     assert ours().decode() == theirs().decode()
@@ -117,7 +118,8 @@ async def test_a_json_body_carries_what_aiogram_s_form_carries(
             finally:
                 await session.close()
     ours, theirs = api.calls
-    assert BotSession().build_json(bot, method) is not None  # sent as JSON, not as a form
+    body = BotSession().build_form_data(bot, method)  # sent as JSON, not as a form
+    assert isinstance(body, BytesPayload) and body.content_type == "application/json"
     assert (ours.method, ours.params) == (theirs.method, theirs.params)
     assert type(answers[0]) is type(answers[1])
 
@@ -146,7 +148,7 @@ def test_a_file_is_attached_as_aiogram_attaches_it(monkeypatch: pytest.MonkeyPat
         caption="Add it <b>to your calendar</b>",
         reply_markup=MARKUP,
     )
-    ours = _fields(BotSession().build_form_data(bot, method))
+    ours = _fields(BotSession().multipart(bot, method))
     names = itertools.count()
     theirs = _fields(AiohttpSession().build_form_data(bot, method))
     # The file's content is a generator read at send time: compare what names it.
@@ -154,7 +156,7 @@ def test_a_file_is_attached_as_aiogram_attaches_it(monkeypatch: pytest.MonkeyPat
         (o, v if isinstance(v, str) else None) for o, v in theirs
     ]
     assert ours[-1][0]["filename"] == "visit.ics"
-    assert BotSession().build_json(bot, method) is None  # a file goes as a multipart form
+    assert isinstance(BotSession().build_form_data(bot, method), FormData)  # a file: multipart
 
 
 def test_fixed_keyboards_follow_the_language_and_are_built_once(rules: Rules) -> None:

@@ -111,7 +111,7 @@ class FlowHarness:
     """A Dispatcher wired to a fresh emulator; one per test.
 
     ``data`` is passed to every ``feed_update`` as extra handler/middleware kwargs
-    (services, clock...), on top of the dispatcher's own workflow data. The emulator's
+    (services, clock...), on top of the dispatcher's own data and its services. The emulator's
     HTTP server is never started.
     """
 
