@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from config import load_settings
-from handlers.digest import make_digest
+from handlers.digest import RETRY_PAUSES, make_digest
 from handlers.notify import TelegramOutbox
 from handlers.scheduler import digest_missed, digest_trigger
 from services.outbox import OutboxService
@@ -226,6 +226,38 @@ async def test_the_admin_chat_gets_the_morning_digest(make_world: MakeWorld) -> 
     assert WED_LONG["en"] in str(digest.get("text"))
     assert "Haircut" in str(digest.get("text"))
     assert "10:00" in str(digest.get("text"))
+
+
+async def test_a_digest_that_meets_telegram_s_5xx_is_sent_again_after_a_pause(
+    make_world: MakeWorld,
+) -> None:
+    """The digest is claimed before it is sent: nobody else sends it today, so a failure that
+    may pass (a 5xx, the network) is tried again by the same process; a refusal is not."""
+    world = await make_world(admin_chat_id=ADMIN_CHAT, default_language="en")
+    await booked(world, "en", "10:00")
+    world.clock.set(at(world.tz, WED, "09:00"))
+    mark = world.flow.emulator.mark()
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # the pauses, without waiting them out
+        pauses.append(seconds)
+
+    world.flow.emulator.fail_next(
+        "sendMessage", error_code=502, description="Bad Gateway", times=2, chat_id=ADMIN_CHAT
+    )
+    await make_digest(world.flow.bot, world.services, TR, world.settings, sleep=sleep)()
+    (digest,) = world.flow.emulator.sent_to(ADMIN_CHAT, since=mark)
+    assert WED_LONG["en"] in str(digest.get("text"))
+    assert pauses == list(RETRY_PAUSES[:2])
+
+    # Tomorrow the admin chat refuses the bot (it was removed): told once, not retried.
+    world.clock.set(at(world.tz, THU, "09:00"))
+    world.flow.emulator.fail_next(
+        "sendMessage", error_code=403, description="Forbidden: bot was kicked", chat_id=ADMIN_CHAT
+    )
+    await make_digest(world.flow.bot, world.services, TR, world.settings, sleep=sleep)()
+    assert pauses == list(RETRY_PAUSES[:2])
+    assert len(world.flow.emulator.sent_to(ADMIN_CHAT, since=mark)) == 1
 
 
 async def test_no_digest_without_an_admin_chat(make_world: MakeWorld) -> None:
