@@ -103,12 +103,14 @@ async def no_thanks(
     t: Translator,
     waitlist: WaitlistService,
     client: Client,
+    notifier: Notifier,
 ) -> None:
     result = await waitlist.decline(callback_data.booking, client.id)
     if result.outcome is not Outcome.CANCELLED:
         await alert(callback, _why(t, result.outcome))
         return
     await show(callback, views.declined_screen(t))
+    await notifier.after()  # the time, held now for the next in line: their offer
 
 
 async def leave(

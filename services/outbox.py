@@ -79,6 +79,8 @@ from utils.timeutil import Clock, system_clock
 
 logger = logging.getLogger(__name__)
 
+OFFERS = (NoticeKind.WAITLIST_OFFER.value,)
+
 __all__ = ["DispatchReport", "OutboxService", "skip_reason", "unreachable_reason"]
 
 MAX_ATTEMPTS = 5  # deliveries tried, over several polls, before a row is failed
@@ -164,8 +166,10 @@ class OutboxService:
         self, channel: ReminderChannel, booking_ids: Sequence[int], *, answered: bool = False
     ) -> list[tuple[Notice, bool]]:
         """Deliver now the notices due for these bookings (a handler, right after the change
-        and its answer): each with whether it went out. What fails stays in the outbox.
-        ``answered``: the client's chat shows their booked card, so no confirmation is due."""
+        and its answer), and every waitlist offer due (the time a change freed, held for
+        someone waiting: services/holds.py): each with whether it went out. What fails stays
+        in the outbox. ``answered``: the client's chat shows their booked card, so no
+        confirmation is due."""
         report = DispatchReport()
 
         def claim(conn: Conn, part: DispatchReport) -> tuple[list[Claimed], int]:
@@ -173,7 +177,9 @@ class OutboxService:
                 now = self.clock()
                 for booking_id in booking_ids:
                     queue.confirmation_answered(conn, booking_id, now)
-            return self._claim_notices(conn, part, booking_ids, started=True)
+            mine, seen = self._claim_notices(conn, part, booking_ids, started=True)
+            offers, more = self._claim_notices(conn, part, None, started=True, of_kinds=OFFERS)
+            return mine + offers, seen + more
 
         claimed, _, part = await self.db.write(noting(claim), "outbox.flush")
         report.merge(part)
@@ -233,11 +239,12 @@ class OutboxService:
         booking_ids: Sequence[int] | None,
         *,
         started: bool = False,
+        of_kinds: Sequence[str] = queue.NOTICE_KINDS,
     ) -> tuple[list[Claimed], int]:
         """Like _claim_reminders, for notices; ``started``: sent at once (the handler's flush)."""
         now = self.clock()
         claimed: list[Claimed] = []
-        due = queue.due_notices(conn, now, self.batch, booking_ids)
+        due = queue.due_notices(conn, now, self.batch, booking_ids, of_kinds)
         for entry in due:
             details = bookings.details(conn, entry.booking_id)
             assert details is not None  # rows go with their booking (ON DELETE CASCADE)

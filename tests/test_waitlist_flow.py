@@ -207,6 +207,34 @@ async def test_no_thanks_passes_it_on_and_an_expired_offer_is_gone(world: World)
     assert list(free) == [at(world.tz, WED, "10:00")]
 
 
+def offers(chat: Any, t: Any = EN) -> list[JSON]:
+    return [m for m in chat.messages if t("wait.book") in chat.buttons(m)]
+
+
+async def test_offers_go_out_with_the_action_that_freed_the_time(world: World) -> None:
+    """No wait for the background dispatch (up to REMINDER_POLL_SECONDS): Bob's cancel in his
+    chat sends Ann's offer, Ann's No thanks sends Carol's, the staff's longer hours Dora's."""
+    ann_chat = await join(world, ANN)
+    carol = await join(world, CAROL)
+    dora = await join(world, DORA)
+    bob = world.flow.client(BOB)
+
+    await bob.send("/my")
+    await bob.click(EN("my.cancel", n=1))
+    await bob.click(EN("my.cancel_yes"))
+
+    [offer] = offers(ann_chat)
+    assert "10:00" in text_of(offer)
+    assert offers(carol) == [] and offers(dora, RU) == []
+    await ann_chat.click(EN("wait.no_thanks"), message=offer)
+    [offer] = offers(carol)
+    assert "10:00" in text_of(offer)
+
+    await Chat(world, ADMIN, GROUP).send("/hours_on 2026-12-02 10:00-12:00")
+    [offer] = offers(dora, RU)
+    assert "11:00" in text_of(offer)
+
+
 async def test_notify_me_when_the_time_chosen_was_just_taken(world: World) -> None:
     # Thursday has times; Wednesday is full: free Bob's 10:00 so Ann can pick it.
     [(bob_booking,)] = await world.rows("SELECT id FROM bookings WHERE client_id = ?", BOB_ID)

@@ -100,12 +100,16 @@ NOTICE_KINDS = tuple(k.value for k in NoticeKind)
 
 
 def due_notices(
-    conn: Conn, now: datetime, limit: int, booking_ids: Sequence[int] | None = None
+    conn: Conn,
+    now: datetime,
+    limit: int,
+    booking_ids: Sequence[int] | None = None,
+    of_kinds: Sequence[str] = NOTICE_KINDS,
 ) -> list[DueNotice]:
-    """Due pending notices, oldest first (only those of ``booking_ids``, when given); locked
-    and passed over by other processes on PostgreSQL, as due() does."""
-    kinds = ",".join("?" * len(NOTICE_KINDS))
-    params: list[object] = [to_ts(now), *NOTICE_KINDS]
+    """Due pending notices of ``of_kinds``, oldest first (only those of ``booking_ids``, when
+    given); locked and passed over by other processes on PostgreSQL, as due() does."""
+    kinds = ",".join("?" * len(of_kinds))
+    params: list[object] = [to_ts(now), *of_kinds]
     sql = f"""SELECT id, kind, booking_id, previous_booking_id, note, attempts FROM reminders
               WHERE status = 'pending' AND due_at <= ? AND kind IN ({kinds})"""
     if booking_ids is not None:

@@ -210,6 +210,7 @@ async def hours_set_command(
     staff: StaffService,
     schedule: ScheduleService,
     actor: Actor,
+    notifier: Notifier,
 ) -> None:
     args = words(command.args)
     specialist_id: int | None = None
@@ -232,6 +233,7 @@ async def hours_set_command(
     done = t("admin.hours.set", day=WEEKDAYS[weekday], who=who, hours=hours)
     found = await staff.outside_hours(staff.weekday_scope(weekday, specialist_id))
     await ask_about_outside(message, t, business, done, found)
+    await notifier.after()  # times the new hours hold now for those waiting: their offers
 
 
 # ------------------------------------------------------------------ the bookings left outside

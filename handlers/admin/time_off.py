@@ -26,6 +26,7 @@ from handlers.admin.args import (
 from handlers.admin.common import say, usage_error
 from handlers.admin.staff import ask_about_outside
 from handlers.common import reply
+from services.notifier import Notifier
 from services.schedule import ScheduleService
 from services.staff import StaffService
 from utils.formatting import esc
@@ -98,6 +99,7 @@ async def dayon_command(
     staff: StaffService,
     schedule: ScheduleService,
     actor: Actor,
+    notifier: Notifier,
 ) -> None:
     args = await _time_off_args(message, command, t, staff)
     if args is None:
@@ -108,10 +110,12 @@ async def dayon_command(
     scope = _scope(args)
     if await schedule.reopen_days(scope.first, scope.last, actor, args.specialist_id) is None:
         await _unknown_specialist(message, t, args)
-    elif hv.is_one_day(scope):
+        return
+    if hv.is_one_day(scope):
         await say(message, t("admin.dayon.done", day=scope.first))
     else:
         await say(message, t("admin.timeoff.reopened", what=hv.scope_title(t, scope)))
+    await notifier.after()  # times the reopened days hold now for those waiting: their offers
 
 
 async def hours_on_command(
@@ -122,6 +126,7 @@ async def hours_on_command(
     staff: StaffService,
     schedule: ScheduleService,
     actor: Actor,
+    notifier: Notifier,
 ) -> None:
     args = await _time_off_args(message, command, t, staff)
     if args is None:
@@ -140,6 +145,7 @@ async def hours_on_command(
     else:
         done = t("admin.timeoff.hours", what=hv.scope_title(t, scope), hours=hours)
     await ask_about_outside(message, t, business, done, await staff.outside_hours(scope))
+    await notifier.after()  # times the new hours hold now for those waiting: their offers
 
 
 async def timeoff_command(
